@@ -1,0 +1,48 @@
+//! # authorizer
+//!
+//! An API Gateway **TOKEN authorizer** for Google ID tokens. API Gateway hands it the
+//! `Authorization` header; it answers with an IAM policy (Allow for the whole stage,
+//! with the user's `name`, `email` and `sub` in the context), a Deny policy (403) for
+//! genuine tokens the policy refuses, or the error `Unauthorized` (401).
+//!
+//! Verification follows Google's rules: RS256 only; `kid` names a key in Google's JWKS;
+//! the signature; `iss` is `accounts.google.com` or `https://accounts.google.com`;
+//! `aud` is one of `GOOGLE_CLIENT_IDS`; `exp`, `iat`, `nbf` within `CLOCK_SKEW_SECONDS`;
+//! `sub` present. Nothing in the token is trusted before the signature checks.
+//!
+//! The core is pure ([`Verifier::verify`], [`policy::decide`]); keys come through
+//! [`KeyFetcher`] into a [`KeyCache`] that honours `Cache-Control`, shares one fetch
+//! among concurrent callers and refetches on an unknown `kid` at most once per cool-down.
+//!
+//! ## Run it
+//! ```text
+//! # Why is this token refused? (offline, with a saved JWKS)
+//! cargo run -p authorizer --bin check-token -- --client-id ID --jwks-file certs.json TOKEN
+//! # The Lambda (under cargo lambda watch, SAM, or the local stack)
+//! GOOGLE_CLIENT_IDS=ID cargo run -p authorizer --bin authorizer
+//! # Tests and the benchmark
+//! cargo test -p authorizer && cargo bench -p authorizer
+//! ```
+//!
+//! ## Configuration (environment)
+//! | variable | meaning |
+//! |---|---|
+//! | `GOOGLE_CLIENT_IDS` | required; comma-separated OAuth client IDs (`aud`) |
+//! | `GOOGLE_JWKS_URL` | default `https://www.googleapis.com/oauth2/v3/certs` |
+//! | `ALLOWED_HOSTED_DOMAINS` | optional; comma-separated Workspace domains (`hd`) |
+//! | `CLOCK_SKEW_SECONDS` | default 60, at most 300 |
+
+pub mod check;
+mod config;
+mod error;
+mod handler;
+mod keys;
+pub mod lambda;
+pub mod policy;
+mod verify;
+
+pub use config::{Config, DEFAULT_CLOCK_SKEW_SECONDS, GOOGLE_JWKS_URL};
+pub use error::{Error, LambdaFailure};
+pub use handler::{Authorizer, Outcome, function_handler, token_fingerprint};
+pub use keys::{CachePolicy, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet, parse_max_age};
+pub use verify::{GOOGLE_ISSUERS, GoogleClaims, MAX_TOKEN_BYTES, UnverifiedToken, Verifier, parse_token};

@@ -1,0 +1,311 @@
+//! The pure core: turn an `Authorization` header value into verified Google claims.
+//!
+//! Nothing here does I/O or reads the clock: the keys and `now` are arguments, so
+//! every rule is tested directly and the `check-token` command can replay a decision.
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{Config, Error, KeySet};
+
+/// The two spellings of Google's issuer, as Google documents them.
+pub const GOOGLE_ISSUERS: [&str; 2] = ["accounts.google.com", "https://accounts.google.com"];
+
+/// Google ID tokens are about 1 KB; anything past this is refused before parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A token whose shape and header have been checked but whose signature has not:
+/// only `kid` is read from it, to pick the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedToken<'a> {
+    /// The compact JWT, without any `Bearer ` prefix.
+    pub compact: &'a str,
+    /// The key ID from the header.
+    pub kid: String,
+}
+
+/// The claims of a verified Google ID token that the policy and the context use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleClaims {
+    /// Google's stable user ID.
+    pub sub: String,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Google Workspace (hosted) domain, absent for consumer accounts.
+    pub hd: Option<String>,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+impl GoogleClaims {
+    /// The name to greet: `name`, else given and family name, else the email, else
+    /// `sub` (every verified token has one), so the greeting is never empty.
+    pub fn display_name(&self) -> String {
+        let non_empty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(name) = non_empty(&self.name) {
+            return name;
+        }
+        let parts: Vec<String> = [non_empty(&self.given_name), non_empty(&self.family_name)]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !parts.is_empty() {
+            return parts.join(" ");
+        }
+        non_empty(&self.email).unwrap_or_else(|| self.sub.clone())
+    }
+}
+
+/// Strips an optional `Bearer ` scheme and checks the token's shape and header.
+///
+/// The header is read by hand rather than with `jsonwebtoken::decode_header`: that
+/// type cannot represent algorithms it does not know, so `alg: none` would read as
+/// "invalid JSON" instead of the reason a person needs to see. Nothing read here is
+/// trusted: the algorithm is only compared with RS256, the `kid` only picks a key.
+pub fn parse_token(authorization: &str) -> Result<UnverifiedToken<'_>, Error> {
+    let compact = strip_bearer(authorization.trim());
+    if compact.is_empty() {
+        return Err(Error::MissingToken);
+    }
+    if compact.len() > MAX_TOKEN_BYTES {
+        return Err(Error::TokenTooLarge(compact.len()));
+    }
+    if !compact
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(Error::Malformed("characters outside base64url"));
+    }
+    let segments: Vec<&str> = compact.split('.').collect();
+    if segments.len() != 3 {
+        return Err(Error::Malformed("expected three dot-separated segments"));
+    }
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(Error::Malformed("empty segment"));
+    }
+
+    #[derive(Deserialize)]
+    struct RawHeader {
+        alg: Option<Value>,
+        kid: Option<Value>,
+    }
+    let header_json = URL_SAFE_NO_PAD
+        .decode(segments[0])
+        .map_err(|_| Error::Malformed("header is not base64url"))?;
+    let header: RawHeader = serde_json::from_slice(&header_json)
+        .map_err(|_| Error::Malformed("header is not a JSON object"))?;
+    match header.alg {
+        Some(Value::String(alg)) if alg == "RS256" => {}
+        Some(Value::String(alg)) => return Err(Error::DisallowedAlgorithm(alg)),
+        Some(other) => return Err(Error::DisallowedAlgorithm(other.to_string())),
+        None => return Err(Error::Malformed("header has no alg")),
+    }
+    let kid = match header.kid {
+        Some(Value::String(kid)) if !kid.is_empty() => kid,
+        _ => return Err(Error::MissingKeyId),
+    };
+    Ok(UnverifiedToken { compact, kid })
+}
+
+/// Accepts `Bearer <jwt>` with the scheme in any case (RFC 9110) or the bare JWT.
+fn strip_bearer(value: &str) -> &str {
+    match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
+        _ if value.eq_ignore_ascii_case("bearer") => "",
+        _ => value,
+    }
+}
+
+/// Verifies Google ID tokens for one configuration. Build once, reuse for every
+/// request: the `Validation` and the audience set are prepared here.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    validation: Validation,
+    client_ids: HashSet<String>,
+    leeway: u64,
+}
+
+impl Verifier {
+    /// Prepares the rules from the configuration.
+    pub fn new(config: &Config) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&config.client_ids);
+        validation.set_issuer(&GOOGLE_ISSUERS);
+        // jsonwebtoken checks `aud` and `iss` only when present unless required.
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // The time claims are checked below against the caller's `now` (jsonwebtoken
+        // reads the system clock and does not look at `iat`), so tests and the
+        // `check-token` command can choose the instant.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        Verifier {
+            validation,
+            client_ids: config.client_ids.iter().cloned().collect(),
+            leeway: config.clock_skew.as_secs(),
+        }
+    }
+
+    /// Verifies the signature with `key`, then every claim, at `now` (Unix seconds).
+    pub fn verify(
+        &self,
+        token: &UnverifiedToken<'_>,
+        key: &DecodingKey,
+        now: u64,
+    ) -> Result<GoogleClaims, Error> {
+        let data = jsonwebtoken::decode::<RawClaims>(token.compact, key, &self.validation)
+            .map_err(|e| map_jwt_error(e.kind()))?;
+        self.check_claims(data.claims, now)
+    }
+
+    /// Parses the header, picks the key by `kid` from `keys` and verifies.
+    pub fn verify_with_keys(
+        &self,
+        authorization: &str,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<GoogleClaims, Error> {
+        let token = parse_token(authorization)?;
+        let key = keys
+            .get(&token.kid)
+            .ok_or_else(|| Error::UnknownKeyId(token.kid.clone()))?;
+        self.verify(&token, key, now)
+    }
+
+    /// The checks jsonwebtoken leaves to us: string-only `iss`, every `aud` trusted,
+    /// non-empty `sub`, and the time claims with leeway.
+    fn check_claims(&self, raw: RawClaims, now: u64) -> Result<GoogleClaims, Error> {
+        // jsonwebtoken accepts an array `iss` that contains a good value; Google
+        // only ever sends a string.
+        match &raw.iss {
+            Some(Value::String(iss)) if GOOGLE_ISSUERS.contains(&iss.as_str()) => {}
+            _ => return Err(Error::WrongIssuer),
+        }
+        // OpenID Connect Core 3.1.3.7: reject a token with audiences we don't trust,
+        // even when one of them is ours.
+        match &raw.aud {
+            Some(Value::String(aud)) if self.client_ids.contains(aud) => {}
+            Some(Value::Array(auds))
+                if !auds.is_empty()
+                    && auds
+                        .iter()
+                        .all(|a| a.as_str().is_some_and(|a| self.client_ids.contains(a))) => {}
+            _ => return Err(Error::WrongAudience),
+        }
+        let sub = match raw.sub {
+            Some(Value::String(sub)) if !sub.trim().is_empty() => sub,
+            Some(Value::String(_)) | None => return Err(Error::MissingClaim("sub")),
+            Some(_) => return Err(Error::InvalidClaim("sub")),
+        };
+
+        let exp = time_claim(raw.exp.as_ref(), "exp")?.ok_or(Error::MissingClaim("exp"))?;
+        let iat = time_claim(raw.iat.as_ref(), "iat")?.ok_or(Error::MissingClaim("iat"))?;
+        let nbf = time_claim(raw.nbf.as_ref(), "nbf")?;
+        if now > exp.saturating_add(self.leeway) {
+            return Err(Error::Expired { exp, now });
+        }
+        if iat > now.saturating_add(self.leeway) {
+            return Err(Error::IssuedInFuture { iat, now });
+        }
+        if let Some(nbf) = nbf
+            && nbf > now.saturating_add(self.leeway)
+        {
+            return Err(Error::NotYetValid { nbf, now });
+        }
+
+        Ok(GoogleClaims {
+            sub,
+            email: string_claim(raw.email, "email")?,
+            email_verified: bool_claim(raw.email_verified)?,
+            name: string_claim(raw.name, "name")?,
+            given_name: string_claim(raw.given_name, "given_name")?,
+            family_name: string_claim(raw.family_name, "family_name")?,
+            hd: string_claim(raw.hd, "hd")?.map(|hd| hd.to_ascii_lowercase()),
+            iat,
+            exp,
+        })
+    }
+}
+
+/// The payload as received: every field optional and untyped, so that a wrong type
+/// becomes a precise [`Error::InvalidClaim`] rather than a JSON error.
+#[derive(Debug, Deserialize)]
+struct RawClaims {
+    iss: Option<Value>,
+    aud: Option<Value>,
+    sub: Option<Value>,
+    exp: Option<Value>,
+    iat: Option<Value>,
+    nbf: Option<Value>,
+    email: Option<Value>,
+    email_verified: Option<Value>,
+    name: Option<Value>,
+    given_name: Option<Value>,
+    family_name: Option<Value>,
+    hd: Option<Value>,
+}
+
+fn time_claim(value: Option<&Value>, claim: &'static str) -> Result<Option<u64>, Error> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or(Error::InvalidClaim(claim)),
+    }
+}
+
+fn string_claim(value: Option<Value>, claim: &'static str) -> Result<Option<String>, Error> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::InvalidClaim(claim)),
+    }
+}
+
+/// Google has sent `email_verified` both as a boolean and as the string "true".
+fn bool_claim(value: Option<Value>) -> Result<Option<bool>, Error> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+        Some(_) => Err(Error::InvalidClaim("email_verified")),
+    }
+}
+
+fn map_jwt_error(kind: &ErrorKind) -> Error {
+    match kind {
+        ErrorKind::InvalidToken => Error::Malformed("expected three dot-separated segments"),
+        ErrorKind::Base64(_) => Error::Malformed("a segment is not base64url"),
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) => Error::Malformed("the payload is not a JSON object"),
+        ErrorKind::InvalidAlgorithm => Error::DisallowedAlgorithm("(not RS256)".into()),
+        ErrorKind::MissingRequiredClaim(claim) => Error::MissingClaim(static_claim_name(claim)),
+        ErrorKind::InvalidClaimFormat(claim) => Error::InvalidClaim(static_claim_name(claim)),
+        ErrorKind::InvalidIssuer => Error::WrongIssuer,
+        ErrorKind::InvalidAudience => Error::WrongAudience,
+        // Signature failures, and any key or provider trouble while checking one.
+        _ => Error::BadSignature,
+    }
+}
+
+fn static_claim_name(claim: &str) -> &'static str {
+    match claim {
+        "exp" => "exp",
+        "iss" => "iss",
+        "aud" => "aud",
+        "sub" => "sub",
+        "nbf" => "nbf",
+        _ => "unknown",
+    }
+}
