@@ -12,7 +12,8 @@ use crate::verify::{Verifier, parse_token};
 use crate::{Config, Error, KeySet};
 
 /// The method ARN used when none is given: a GET /hello on a local `prod` stage.
-pub const EXAMPLE_METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:local/prod/GET/hello";
+pub const EXAMPLE_METHOD_ARN: &str =
+    "arn:aws:execute-api:us-east-1:123456789012:local/prod/GET/hello";
 
 /// What the authorizer would do with one token.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +41,10 @@ pub fn check(token: &str, config: &Config, keys: &KeySet, method_arn: &str, now:
     let outcome = policy::stage_resource(method_arn).and_then(|resource| {
         let claims = Verifier::new(config).verify_with_keys(token, keys, now)?;
         let decision = policy::decide(&claims, config);
-        Ok((decision.clone(), policy::response(&claims, &decision, resource)))
+        Ok((
+            decision.clone(),
+            policy::response(&claims, &decision, resource),
+        ))
     });
     match outcome {
         Ok((decision, response)) => {
@@ -66,7 +70,12 @@ pub fn explain(token: &str, config: &Config, keys: &KeySet, verdict: &Verdict, n
         .or_else(|| compact.strip_prefix("bearer "))
         .unwrap_or(compact);
     let segments: Vec<&str> = compact.splitn(3, '.').collect();
-    let _ = writeln!(out, "token      {} bytes, fingerprint {}", compact.len(), crate::token_fingerprint(token));
+    let _ = writeln!(
+        out,
+        "token      {} bytes, fingerprint {}",
+        compact.len(),
+        crate::token_fingerprint(token)
+    );
     // Shown to help a person compare with the configuration; never used to decide.
     for (label, segment) in [("header", segments.first()), ("claims", segments.get(1))] {
         let decoded = segment
@@ -81,13 +90,22 @@ pub fn explain(token: &str, config: &Config, keys: &KeySet, verdict: &Verdict, n
             }
         }
     }
-    let _ = writeln!(out, "expecting  aud in {:?}, iss in {:?}", config.client_ids, crate::GOOGLE_ISSUERS);
+    let _ = writeln!(
+        out,
+        "expecting  aud in {:?}, iss in {:?}",
+        config.client_ids,
+        crate::GOOGLE_ISSUERS
+    );
     let _ = writeln!(out, "keys       {:?}", keys.kids());
-    let _ = writeln!(out, "now        {now} (leeway {}s)", config.clock_skew.as_secs());
-    if let Ok(parsed) = parse_token(token) {
-        if keys.get(&parsed.kid).is_none() {
-            let _ = writeln!(out, "note       kid {:?} is not among the keys", parsed.kid);
-        }
+    let _ = writeln!(
+        out,
+        "now        {now} (leeway {}s)",
+        config.clock_skew.as_secs()
+    );
+    if let Ok(parsed) = parse_token(token)
+        && keys.get(&parsed.kid).is_none()
+    {
+        let _ = writeln!(out, "note       kid {:?} is not among the keys", parsed.kid);
     }
     match verdict {
         Verdict::Allow(response) => {
@@ -99,10 +117,18 @@ pub fn explain(token: &str, config: &Config, keys: &KeySet, verdict: &Verdict, n
             let _ = writeln!(out, "response   {response}");
         }
         Verdict::Refused(error) if error.is_token_rejection() => {
-            let _ = writeln!(out, "decision   UNAUTHORIZED (401): {error} [{}]", error.reason());
+            let _ = writeln!(
+                out,
+                "decision   UNAUTHORIZED (401): {error} [{}]",
+                error.reason()
+            );
         }
         Verdict::Refused(error) => {
-            let _ = writeln!(out, "decision   ERROR (500, fail closed): {error} [{}]", error.reason());
+            let _ = writeln!(
+                out,
+                "decision   ERROR (500, fail closed): {error} [{}]",
+                error.reason()
+            );
         }
     }
     out

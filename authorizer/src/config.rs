@@ -45,7 +45,10 @@ impl Config {
                 expected: "a comma-separated list of Google OAuth client IDs, e.g. 1234-abc.apps.googleusercontent.com",
             },
         )?;
-        if let Some(bad) = client_ids.iter().find(|id| id.chars().any(char::is_whitespace)) {
+        if let Some(bad) = client_ids
+            .iter()
+            .find(|id| id.chars().any(char::is_whitespace))
+        {
             return Err(Error::InvalidVariable {
                 name: "GOOGLE_CLIENT_IDS",
                 value: bad.clone(),
@@ -58,8 +61,7 @@ impl Config {
             Some(url) if url.is_empty() => GOOGLE_JWKS_URL.to_owned(),
             Some(url) => {
                 let parsed = reqwest::Url::parse(&url).ok();
-                if !parsed.is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host())
-                {
+                if !parsed.is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host()) {
                     return Err(Error::InvalidVariable {
                         name: "GOOGLE_JWKS_URL",
                         value: url,
@@ -70,8 +72,13 @@ impl Config {
             }
         };
 
-        let allowed_hosted_domains = comma_list(lookup("ALLOWED_HOSTED_DOMAINS").as_deref())
-            .map(|domains| domains.into_iter().map(|d| d.to_ascii_lowercase()).collect());
+        let allowed_hosted_domains =
+            comma_list(lookup("ALLOWED_HOSTED_DOMAINS").as_deref()).map(|domains| {
+                domains
+                    .into_iter()
+                    .map(|d| d.to_ascii_lowercase())
+                    .collect()
+            });
 
         let clock_skew = match lookup("CLOCK_SKEW_SECONDS").map(|v| v.trim().to_owned()) {
             None => DEFAULT_CLOCK_SKEW_SECONDS,
@@ -157,14 +164,26 @@ mod tests {
     #[test]
     fn missing_client_ids_names_the_variable() {
         let err = config(&[]).unwrap_err();
-        assert!(matches!(err, Error::MissingVariable { name: "GOOGLE_CLIENT_IDS", .. }));
+        assert!(matches!(
+            err,
+            Error::MissingVariable {
+                name: "GOOGLE_CLIENT_IDS",
+                ..
+            }
+        ));
         assert!(err.to_string().starts_with("GOOGLE_CLIENT_IDS is not set"));
     }
 
     #[test]
     fn blank_client_ids_count_as_missing() {
         let err = config(&[("GOOGLE_CLIENT_IDS", " , ")]).unwrap_err();
-        assert!(matches!(err, Error::MissingVariable { name: "GOOGLE_CLIENT_IDS", .. }));
+        assert!(matches!(
+            err,
+            Error::MissingVariable {
+                name: "GOOGLE_CLIENT_IDS",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
+};
 use lambda_runtime::LambdaEvent;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +52,9 @@ impl<F: KeyFetcher> Authorizer<F> {
     pub async fn warm_up(&self) {
         match self.keys.refresh().await {
             Ok(()) => tracing::info!(kids = ?self.keys.kids(), "signing keys ready"),
-            Err(error) => tracing::warn!(%error, "no signing keys at start-up; will retry on the first request"),
+            Err(error) => {
+                tracing::warn!(%error, "no signing keys at start-up; will retry on the first request")
+            }
         }
     }
 

@@ -320,7 +320,7 @@ impl<F: KeyFetcher> KeyCache<F> {
 
     fn answer_without_fetching(&self, kid: &str, now: Instant) -> Result<Arc<DecodingKey>, Error> {
         let state = self.read_state();
-        if !state.usable_until.is_some_and(|t| now < t) {
+        if state.usable_until.is_none_or(|t| now >= t) {
             return Err(Error::NoKeys);
         }
         state

@@ -44,5 +44,9 @@ mod verify;
 pub use config::{Config, DEFAULT_CLOCK_SKEW_SECONDS, GOOGLE_JWKS_URL};
 pub use error::{Error, LambdaFailure};
 pub use handler::{Authorizer, Outcome, function_handler, token_fingerprint};
-pub use keys::{CachePolicy, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet, parse_max_age};
-pub use verify::{GOOGLE_ISSUERS, GoogleClaims, MAX_TOKEN_BYTES, UnverifiedToken, Verifier, parse_token};
+pub use keys::{
+    CachePolicy, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet, parse_max_age,
+};
+pub use verify::{
+    GOOGLE_ISSUERS, GoogleClaims, MAX_TOKEN_BYTES, UnverifiedToken, Verifier, parse_token,
+};

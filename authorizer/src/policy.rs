@@ -1,6 +1,8 @@
 //! From verified claims to API Gateway's answer: Allow or Deny, for the whole stage.
 
-use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
+};
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::{Map, Value};
 
@@ -162,11 +164,13 @@ mod tests {
     #[test]
     fn stage_resource_covers_every_method_and_path() {
         assert_eq!(
-            stage_resource("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/hello").unwrap(),
+            stage_resource("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/hello")
+                .unwrap(),
             "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*"
         );
         assert_eq!(
-            stage_resource("arn:aws-cn:execute-api:cn-north-1:123456789012:abc/dev/POST/a/b/c").unwrap(),
+            stage_resource("arn:aws-cn:execute-api:cn-north-1:123456789012:abc/dev/POST/a/b/c")
+                .unwrap(),
             "arn:aws-cn:execute-api:cn-north-1:123456789012:abc/dev/*/*"
         );
     }
@@ -181,7 +185,11 @@ mod tests {
             "arn:aws:execute-api:eu-west-1:notanumber:abc/prod/GET/hello",
             "arn:aws:execute-api::123456789012:abc/prod/GET/",
         ] {
-            assert_eq!(stage_resource(bad), Err(Error::InvalidMethodArn(bad.into())), "{bad}");
+            assert_eq!(
+                stage_resource(bad),
+                Err(Error::InvalidMethodArn(bad.into())),
+                "{bad}"
+            );
         }
     }
 
@@ -193,7 +201,10 @@ mod tests {
     #[test]
     fn allows_a_listed_hosted_domain() {
         let config = config(Some(&["example.com", "school.edu"]));
-        assert_eq!(decide(&claims(Some("school.edu")), &config), Decision::Allow);
+        assert_eq!(
+            decide(&claims(Some("school.edu")), &config),
+            Decision::Allow
+        );
     }
 
     #[test]
@@ -212,8 +223,12 @@ mod tests {
     #[test]
     fn allow_response_has_the_exact_shape_api_gateway_expects() {
         let resource = "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/*/*".to_owned();
-        let json = serde_json::to_value(response(&claims(Some("example.com")), &Decision::Allow, resource))
-            .unwrap();
+        let json = serde_json::to_value(response(
+            &claims(Some("example.com")),
+            &Decision::Allow,
+            resource,
+        ))
+        .unwrap();
         assert_eq!(
             json,
             serde_json::json!({

@@ -94,30 +94,32 @@ pub fn parse_token(authorization: &str) -> Result<UnverifiedToken<'_>, Error> {
     if segments.len() != 3 {
         return Err(Error::Malformed("expected three dot-separated segments"));
     }
-    if segments.iter().any(|s| s.is_empty()) {
-        return Err(Error::Malformed("empty segment"));
-    }
 
-    #[derive(Deserialize)]
-    struct RawHeader {
-        alg: Option<Value>,
-        kid: Option<Value>,
-    }
     let header_json = URL_SAFE_NO_PAD
         .decode(segments[0])
         .map_err(|_| Error::Malformed("header is not base64url"))?;
-    let header: RawHeader = serde_json::from_slice(&header_json)
+    let mut header: serde_json::Map<String, Value> = serde_json::from_slice(&header_json)
         .map_err(|_| Error::Malformed("header is not a JSON object"))?;
-    match header.alg {
+    match header.remove("alg") {
         Some(Value::String(alg)) if alg == "RS256" => {}
         Some(Value::String(alg)) => return Err(Error::DisallowedAlgorithm(alg)),
         Some(other) => return Err(Error::DisallowedAlgorithm(other.to_string())),
         None => return Err(Error::Malformed("header has no alg")),
     }
-    let kid = match header.kid {
+    let kid = match header.remove("kid") {
         Some(Value::String(kid)) if !kid.is_empty() => kid,
         _ => return Err(Error::MissingKeyId),
     };
+    // The header jsonwebtoken will parse must parse: otherwise its JSON error would
+    // be indistinguishable from a payload error later.
+    if jsonwebtoken::decode_header(compact).is_err() {
+        return Err(Error::Malformed("header has fields of the wrong type"));
+    }
+    // Checked after the header so that `alg: none` tokens (empty signature) are
+    // reported as the algorithm attack they are.
+    if segments[1].is_empty() || segments[2].is_empty() {
+        return Err(Error::Malformed("empty segment"));
+    }
     Ok(UnverifiedToken { compact, kid })
 }
 
@@ -146,7 +148,8 @@ impl Verifier {
         validation.set_audience(&config.client_ids);
         validation.set_issuer(&GOOGLE_ISSUERS);
         // jsonwebtoken checks `aud` and `iss` only when present unless required.
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // `exp` and `sub` are checked below, with a precise error for a wrong type.
+        validation.set_required_spec_claims(&["iss", "aud"]);
         // The time claims are checked below against the caller's `now` (jsonwebtoken
         // reads the system clock and does not look at `iat`), so tests and the
         // `check-token` command can choose the instant.
@@ -288,7 +291,9 @@ fn map_jwt_error(kind: &ErrorKind) -> Error {
     match kind {
         ErrorKind::InvalidToken => Error::Malformed("expected three dot-separated segments"),
         ErrorKind::Base64(_) => Error::Malformed("a segment is not base64url"),
-        ErrorKind::Json(_) | ErrorKind::Utf8(_) => Error::Malformed("the payload is not a JSON object"),
+        ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            Error::Malformed("the payload is not a JSON object")
+        }
         ErrorKind::InvalidAlgorithm => Error::DisallowedAlgorithm("(not RS256)".into()),
         ErrorKind::MissingRequiredClaim(claim) => Error::MissingClaim(static_claim_name(claim)),
         ErrorKind::InvalidClaimFormat(claim) => Error::InvalidClaim(static_claim_name(claim)),

@@ -90,13 +90,17 @@ async fn certs(State(shared): State<Arc<Shared>>) -> Response {
         Behaviour::Serve { jwks, max_age } => {
             let mut response = axum::Json(jwks).into_response();
             if let Some(age) = max_age {
-                let value = HeaderValue::from_str(&format!("public, max-age={age}, must-revalidate, no-transform"))
-                    .expect("header value");
+                let value = HeaderValue::from_str(&format!(
+                    "public, max-age={age}, must-revalidate, no-transform"
+                ))
+                .expect("header value");
                 response.headers_mut().insert(header::CACHE_CONTROL, value);
             }
             response
         }
-        Behaviour::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "down for the test").into_response(),
+        Behaviour::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "down for the test").into_response()
+        }
         Behaviour::Garbage(body) => (StatusCode::OK, body).into_response(),
     }
 }

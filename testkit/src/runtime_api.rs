@@ -26,9 +26,15 @@ pub enum Outcome {
     /// The function returned this JSON.
     Response(Value),
     /// The function reported an error.
-    Error { error_type: String, error_message: String },
+    Error {
+        error_type: String,
+        error_message: String,
+    },
     /// The process exited before answering.
-    Exited { status: Option<i32>, init_error: Option<Value> },
+    Exited {
+        status: Option<i32>,
+        init_error: Option<Value>,
+    },
     /// No answer within the time limit.
     TimedOut,
 }
@@ -64,7 +70,10 @@ impl LambdaProcess {
         let shared = Arc::new(Shared::default());
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -95,13 +104,19 @@ impl LambdaProcess {
             command.env(k, v);
         }
         let started = Instant::now();
-        let mut child = command.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {}: {e}", binary.as_ref().display())
-        });
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.as_ref().display()));
         let output = Arc::new(Mutex::new(Vec::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
         ]
         .into_iter()
         .flatten()
@@ -130,11 +145,21 @@ impl LambdaProcess {
 
     /// Sends one event and waits up to `timeout` for the answer.
     pub async fn invoke(&mut self, event: Value, timeout: Duration) -> Outcome {
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let id = format!("00000000-0000-4000-8000-{n:012}");
         let (tx, mut rx) = oneshot::channel();
-        self.shared.waiting.lock().expect("lock").insert(id.clone(), tx);
-        self.shared.queue.lock().expect("lock").push_back((id, event));
+        self.shared
+            .waiting
+            .lock()
+            .expect("lock")
+            .insert(id.clone(), tx);
+        self.shared
+            .queue
+            .lock()
+            .expect("lock")
+            .push_back((id, event));
         self.shared.queued.notify_one();
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
@@ -207,27 +232,49 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
                 headers.insert(name, HeaderValue::from_str(&value).expect("header value"));
             };
             set(&mut headers, "lambda-runtime-aws-request-id", id);
-            set(&mut headers, "lambda-runtime-deadline-ms", deadline.to_string());
+            set(
+                &mut headers,
+                "lambda-runtime-deadline-ms",
+                deadline.to_string(),
+            );
             set(
                 &mut headers,
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:test-function".into(),
             );
-            set(&mut headers, "lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".into());
+            set(
+                &mut headers,
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000;Sampled=0".into(),
+            );
             return (StatusCode::OK, headers, event.to_string()).into_response();
         }
         notified.await;
     }
 }
 
-async fn respond(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, body: String) -> StatusCode {
+async fn respond(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: String,
+) -> StatusCode {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     finish(&shared, &id, Outcome::Response(value))
 }
 
-async fn fail(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, body: String) -> StatusCode {
+async fn fail(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: String,
+) -> StatusCode {
     let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     finish(
         &shared,
         &id,

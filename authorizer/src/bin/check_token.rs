@@ -13,12 +13,20 @@ use clap::Parser;
 ///
 /// Exit status: 0 allowed, 1 refused (401 or 403), 2 bad usage or keys unavailable.
 #[derive(Debug, Parser)]
-#[command(version, after_help = "Examples:\n  check-token --client-id 1234.apps.googleusercontent.com --jwks-file certs.json eyJhbGciOi...\n  pbpaste | check-token --client-id 1234.apps.googleusercontent.com --jwks-url https://www.googleapis.com/oauth2/v3/certs")]
+#[command(
+    version,
+    after_help = "Examples:\n  check-token --client-id 1234.apps.googleusercontent.com --jwks-file certs.json eyJhbGciOi...\n  pbpaste | check-token --client-id 1234.apps.googleusercontent.com --jwks-url https://www.googleapis.com/oauth2/v3/certs"
+)]
 struct Args {
     /// The ID token, or "Bearer <token>". Read from standard input when omitted or "-".
     token: Option<String>,
     /// Accepted OAuth client ID (the `aud`); repeat for several.
-    #[arg(long = "client-id", env = "GOOGLE_CLIENT_IDS", value_delimiter = ',', required = true)]
+    #[arg(
+        long = "client-id",
+        env = "GOOGLE_CLIENT_IDS",
+        value_delimiter = ',',
+        required = true
+    )]
     client_ids: Vec<String>,
     /// A saved JWKS document (offline). Save Google's with:
     /// curl -o certs.json https://www.googleapis.com/oauth2/v3/certs
@@ -28,7 +36,11 @@ struct Args {
     #[arg(long, env = "GOOGLE_JWKS_URL", default_value = authorizer::GOOGLE_JWKS_URL)]
     jwks_url: String,
     /// Allowed Google Workspace domain (`hd`); repeat for several. Default: any account.
-    #[arg(long = "hosted-domain", env = "ALLOWED_HOSTED_DOMAINS", value_delimiter = ',')]
+    #[arg(
+        long = "hosted-domain",
+        env = "ALLOWED_HOSTED_DOMAINS",
+        value_delimiter = ','
+    )]
     hosted_domains: Vec<String>,
     /// Leeway for exp/iat/nbf, in seconds.
     #[arg(long, env = "CLOCK_SKEW_SECONDS", default_value_t = authorizer::DEFAULT_CLOCK_SKEW_SECONDS)]
@@ -76,15 +88,18 @@ async fn run(args: Args) -> Result<u8, String> {
     .map_err(|e| e.to_string())?;
     let keys = match &args.jwks_file {
         Some(path) => {
-            let body = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let body =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             KeySet::from_json(&body).map_err(|e| format!("{}: {e}", path.display()))?
         }
-        None => authorizer::HttpKeyFetcher::new(config.jwks_url.clone())
-            .map_err(|e| e.to_string())?
-            .fetch()
-            .await
-            .map_err(|e| format!("{e} (use --jwks-file to check offline)"))?
-            .keys,
+        None => {
+            authorizer::HttpKeyFetcher::new(config.jwks_url.clone())
+                .map_err(|e| e.to_string())?
+                .fetch()
+                .await
+                .map_err(|e| format!("{e} (use --jwks-file to check offline)"))?
+                .keys
+        }
     };
     let now = args.at.unwrap_or_else(|| {
         std::time::SystemTime::now()

@@ -1,0 +1,148 @@
+//! The built `authorizer` binary, driven through the Lambda Runtime API exactly as
+//! Lambda drives a `provided.al2023` bootstrap.
+
+use std::time::Duration;
+
+use serde_json::json;
+use testkit::jwks_server::JwksServer;
+use testkit::keys::{PRIMARY, jwks};
+use testkit::runtime_api::{LambdaProcess, Outcome};
+use testkit::tokens::{CLIENT_ID, google_claims, now, sign};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_authorizer");
+const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/hello";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn event(token: &str) -> serde_json::Value {
+    json!({"type": "TOKEN", "authorizationToken": token, "methodArn": METHOD_ARN})
+}
+
+#[tokio::test]
+async fn allows_a_valid_token_and_refuses_a_bad_one() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let url = server.url();
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
+    )
+    .await;
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+
+    let Outcome::Response(allowed) = lambda.invoke(event(&token), WAIT).await else {
+        panic!("no response; output:\n{}", lambda.output());
+    };
+    assert_eq!(allowed["principalId"], "110169484474386276334");
+    assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        allowed["policyDocument"]["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:api/prod/*/*"
+    );
+    assert_eq!(allowed["context"]["name"], "Jane Doe");
+
+    // Change one character in the middle of the signature.
+    let mut tampered = token.clone().into_bytes();
+    let i = tampered.len() - 20;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(
+        lambda.invoke(event(&tampered), WAIT).await,
+        Outcome::Error {
+            error_type: "Unauthorized".into(),
+            error_message: "Unauthorized".into()
+        }
+    );
+    assert_eq!(
+        lambda.invoke(event("garbage"), WAIT).await,
+        Outcome::Error {
+            error_type: "Unauthorized".into(),
+            error_message: "Unauthorized".into()
+        }
+    );
+    // Keys were fetched once, at init.
+    assert_eq!(server.fetches(), 1);
+
+    let logs = lambda.output();
+    assert!(!logs.contains(&token[..]), "a whole token was logged");
+    assert!(
+        !logs.contains(token.split('.').nth(2).unwrap()),
+        "a token signature was logged"
+    );
+    let decisions: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["fields"]["decision"].is_string())
+        .collect();
+    assert_eq!(
+        decisions.len(),
+        3,
+        "one JSON log line per decision:\n{logs}"
+    );
+    assert_eq!(decisions[0]["fields"]["decision"], "allow");
+    assert_eq!(decisions[0]["fields"]["kid"], PRIMARY.kid);
+    assert_eq!(
+        decisions[0]["fields"]["token"],
+        authorizer::token_fingerprint(&token)
+    );
+    assert_eq!(decisions[1]["fields"]["reason"], "bad_signature");
+    assert_eq!(decisions[2]["fields"]["reason"], "malformed");
+}
+
+#[tokio::test]
+async fn init_fails_with_a_clear_message_when_client_ids_are_missing() {
+    let mut lambda = LambdaProcess::spawn(BINARY, &[]).await;
+    let outcome = lambda.wait_for_exit(WAIT).await;
+    let Outcome::Exited { status, init_error } = outcome else {
+        panic!("expected the process to exit, got {outcome:?}");
+    };
+    assert_eq!(status, Some(1));
+    assert_eq!(
+        init_error,
+        Some(json!({
+            "errorType": "Runtime.ConfigError",
+            "errorMessage": "GOOGLE_CLIENT_IDS is not set: a comma-separated list of Google OAuth client IDs, e.g. 1234-abc.apps.googleusercontent.com"
+        }))
+    );
+    assert!(
+        lambda.output().contains("GOOGLE_CLIENT_IDS is not set"),
+        "{}",
+        lambda.output()
+    );
+}
+
+#[tokio::test]
+async fn init_fails_with_a_clear_message_for_a_bad_clock_skew() {
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[
+            ("GOOGLE_CLIENT_IDS", CLIENT_ID),
+            ("CLOCK_SKEW_SECONDS", "ten"),
+        ],
+    )
+    .await;
+    let Outcome::Exited { status, init_error } = lambda.wait_for_exit(WAIT).await else {
+        panic!("expected the process to exit");
+    };
+    assert_eq!(status, Some(1));
+    assert_eq!(
+        init_error.unwrap()["errorMessage"],
+        "CLOCK_SKEW_SECONDS=\"ten\" is invalid: a whole number of seconds from 0 to 300 (default 60)"
+    );
+}
+
+#[tokio::test]
+async fn starts_without_keys_and_fails_closed() {
+    let url = testkit::jwks_server::closed_url().await;
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
+    )
+    .await;
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    assert_eq!(
+        lambda.invoke(event(&token), WAIT).await,
+        Outcome::Error {
+            error_type: "AuthorizerFailure".into(),
+            error_message: "authorizer failure: no_keys".into()
+        }
+    );
+}
