@@ -71,11 +71,8 @@ impl GoogleClaims {
 }
 
 /// Strips an optional `Bearer ` scheme and checks the token's shape and header.
-///
-/// The header is read by hand rather than with `jsonwebtoken::decode_header`: that
-/// type cannot represent algorithms it does not know, so `alg: none` would read as
-/// "invalid JSON" instead of the reason a person needs to see. Nothing read here is
-/// trusted: the algorithm is only compared with RS256, the `kid` only picks a key.
+/// Nothing read here is trusted: the algorithm is only compared with RS256, the `kid`
+/// only picks a key.
 pub fn parse_token(authorization: &str) -> Result<UnverifiedToken<'_>, Error> {
     let compact = strip_bearer(authorization.trim());
     if compact.is_empty() {
@@ -95,32 +92,45 @@ pub fn parse_token(authorization: &str) -> Result<UnverifiedToken<'_>, Error> {
         return Err(Error::Malformed("expected three dot-separated segments"));
     }
 
-    let header_json = URL_SAFE_NO_PAD
-        .decode(segments[0])
-        .map_err(|_| Error::Malformed("header is not base64url"))?;
-    let mut header: serde_json::Map<String, Value> = serde_json::from_slice(&header_json)
-        .map_err(|_| Error::Malformed("header is not a JSON object"))?;
-    match header.remove("alg") {
-        Some(Value::String(alg)) if alg == "RS256" => {}
-        Some(Value::String(alg)) => return Err(Error::DisallowedAlgorithm(alg)),
-        Some(other) => return Err(Error::DisallowedAlgorithm(other.to_string())),
-        None => return Err(Error::Malformed("header has no alg")),
-    }
-    let kid = match header.remove("kid") {
-        Some(Value::String(kid)) if !kid.is_empty() => kid,
-        _ => return Err(Error::MissingKeyId),
+    let kid = match jsonwebtoken::decode_header(compact) {
+        // The usual case: a header jsonwebtoken can represent.
+        Ok(header) if header.alg == Algorithm::RS256 => header.kid,
+        Ok(header) => return Err(Error::DisallowedAlgorithm(format!("{:?}", header.alg))),
+        Err(_) => return Err(explain_header(segments[0])),
     };
-    // The header jsonwebtoken will parse must parse: otherwise its JSON error would
-    // be indistinguishable from a payload error later.
-    if jsonwebtoken::decode_header(compact).is_err() {
-        return Err(Error::Malformed("header has fields of the wrong type"));
-    }
+    let kid = kid
+        .filter(|kid| !kid.is_empty())
+        .ok_or(Error::MissingKeyId)?;
     // Checked after the header so that `alg: none` tokens (empty signature) are
     // reported as the algorithm attack they are.
     if segments[1].is_empty() || segments[2].is_empty() {
         return Err(Error::Malformed("empty segment"));
     }
     Ok(UnverifiedToken { compact, kid })
+}
+
+/// Says precisely what is wrong with a header jsonwebtoken refused. Read by hand
+/// because `jsonwebtoken::Header` cannot represent algorithms it does not know, so
+/// `alg: none` would otherwise read as "invalid JSON" instead of the attack it is.
+fn explain_header(segment: &str) -> Error {
+    let Ok(json) = URL_SAFE_NO_PAD.decode(segment) else {
+        return Error::Malformed("header is not base64url");
+    };
+    let Ok(mut header) = serde_json::from_slice::<serde_json::Map<String, Value>>(&json) else {
+        return Error::Malformed("header is not a JSON object");
+    };
+    match header.remove("alg") {
+        Some(Value::String(alg)) if alg == "RS256" => {}
+        Some(Value::String(alg)) => return Error::DisallowedAlgorithm(alg),
+        Some(other) => return Error::DisallowedAlgorithm(other.to_string()),
+        None => return Error::Malformed("header has no alg"),
+    }
+    match header.remove("kid") {
+        Some(Value::String(kid)) if !kid.is_empty() => {
+            Error::Malformed("header has fields of the wrong type")
+        }
+        _ => Error::MissingKeyId,
+    }
 }
 
 /// Accepts `Bearer <jwt>` with the scheme in any case (RFC 9110) or the bare JWT.

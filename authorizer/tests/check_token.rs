@@ -1,0 +1,172 @@
+//! The `check-token` command, run as a workshop attendee would, offline.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use testkit::keys::{PRIMARY, jwks};
+use testkit::tokens::{CLIENT_ID, google_claims, sign};
+
+const NOW: u64 = 1_770_000_000;
+
+fn jwks_file() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("check-token-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("certs.json");
+    std::fs::write(&path, jwks(&[PRIMARY]).to_string()).unwrap();
+    path
+}
+
+fn check_token(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_check-token"))
+        .args(args)
+        .env_remove("GOOGLE_CLIENT_IDS")
+        .env_remove("GOOGLE_JWKS_URL")
+        .env_remove("ALLOWED_HOSTED_DOMAINS")
+        .env_remove("CLOCK_SKEW_SECONDS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn explains_an_accepted_token() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
+    let file = jwks_file();
+    let at = NOW.to_string();
+    let output = check_token(
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--jwks-file",
+            file.to_str().unwrap(),
+            "--at",
+            &at,
+            &token,
+        ],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("decision   ALLOW (API Gateway calls the backend)"),
+        "{text}"
+    );
+    assert!(text.contains(r#""name":"Jane Doe""#), "{text}");
+    assert!(text.contains("(unverified)"), "{text}");
+}
+
+#[test]
+fn explains_an_expired_token_read_from_stdin() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
+    let file = jwks_file();
+    let at = (NOW + 3600 + 61).to_string();
+    let output = check_token(
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--jwks-file",
+            file.to_str().unwrap(),
+            "--at",
+            &at,
+        ],
+        Some(&format!("Bearer {token}\n")),
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "decision   UNAUTHORIZED (401): the token expired at {} (now {at}) [expired]",
+            NOW + 3600
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn explains_a_wrong_audience() {
+    let token = sign(&PRIMARY, &google_claims("someone-else", NOW));
+    let file = jwks_file();
+    let at = NOW.to_string();
+    let output = check_token(
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--jwks-file",
+            file.to_str().unwrap(),
+            "--at",
+            &at,
+            &token,
+        ],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("UNAUTHORIZED (401): the audience is not one of the configured client IDs [wrong_audience]"), "{text}");
+}
+
+#[test]
+fn explains_a_hosted_domain_refusal() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
+    let file = jwks_file();
+    let at = NOW.to_string();
+    let output = check_token(
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--jwks-file",
+            file.to_str().unwrap(),
+            "--at",
+            &at,
+            "--hosted-domain",
+            "example.com",
+            &token,
+        ],
+        None,
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("decision   DENY (403): the account belongs to no Google Workspace domain"),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2_and_say_what_is_missing() {
+    let output = check_token(&["some.token.here"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--client-id"));
+
+    let output = check_token(
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--jwks-file",
+            "/nonexistent/certs.json",
+            "x.y.z",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .starts_with("check-token: cannot read /nonexistent/certs.json")
+    );
+}
