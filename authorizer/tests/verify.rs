@@ -535,7 +535,7 @@ fn rejects_truncated_signature() {
     // Four fewer leave stray bits that strict base64url refuses.
     assert_eq!(
         verify(&token[..token.len() - 4]),
-        Err(Error::Malformed("a segment is not base64url"))
+        Err(Error::Malformed("the signature is not base64url"))
     );
 }
 
@@ -612,6 +612,25 @@ fn rejects_signed_payload_that_is_not_json() {
     assert_eq!(
         verify(&format!("{message}.{signature}")),
         Err(Error::Malformed("the payload is not a JSON object"))
+    );
+}
+
+#[test]
+fn rejects_signed_payload_that_is_not_base64url() {
+    let header = b64(json!({"alg": "RS256", "kid": PRIMARY.kid})
+        .to_string()
+        .as_bytes());
+    // One leftover character: valid alphabet, impossible length.
+    let message = format!("{header}.e30AA");
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &PRIMARY.encoding_key(),
+        Algorithm::RS256,
+    )
+    .unwrap();
+    assert_eq!(
+        verify(&format!("{message}.{signature}")),
+        Err(Error::Malformed("the payload is not base64url"))
     );
 }
 

@@ -1,0 +1,67 @@
+//! The request a template is rendered for.
+
+use std::collections::BTreeMap;
+
+/// Everything a request mapping template can see of one request: the values behind
+/// `$context`, `$stageVariables` and `$input`.
+///
+/// Built by whoever plays API Gateway (the local emulator, the `render-template` command,
+/// the tests). Fields map to template variables as follows:
+///
+/// | field             | template                                                |
+/// |-------------------|---------------------------------------------------------|
+/// | `authorizer`      | `$context.authorizer.<key>` (include `principalId`)     |
+/// | `stage`           | `$context.stage`                                        |
+/// | `request_id`      | `$context.requestId`                                    |
+/// | `http_method`     | `$context.httpMethod`                                   |
+/// | `resource_path`   | `$context.resourcePath` (the resource, e.g. `/hello`)   |
+/// | `path`            | `$context.path` (the request path, e.g. `/prod/hello`)  |
+/// | `source_ip`       | `$context.identity.sourceIp`                            |
+/// | `user_agent`      | `$context.identity.userAgent`                           |
+/// | `stage_variables` | `$stageVariables.<name>`                                |
+/// | `body`            | `$input.body`, `$input.json(..)`, `$input.path(..)`     |
+/// | `path_params`     | `$input.params('x')`, `$input.params().path`            |
+/// | `query`           | `$input.params('x')`, `$input.params().querystring`     |
+/// | `headers`         | `$input.params('x')`, `$input.params().header`          |
+///
+/// The authorizer's context values are strings here: API Gateway hands numbers and
+/// booleans to templates in their string form (`42`, `true`) too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderContext {
+    /// The Lambda authorizer's `context` map, plus `principalId`.
+    pub authorizer: BTreeMap<String, String>,
+    /// The stage name, e.g. `prod`.
+    pub stage: String,
+    /// The request ID API Gateway assigned.
+    pub request_id: String,
+    /// The HTTP method, e.g. `GET`.
+    pub http_method: String,
+    /// The resource path, e.g. `/hello`.
+    pub resource_path: String,
+    /// The full request path including the stage, e.g. `/prod/hello`.
+    pub path: String,
+    /// The caller's IP address.
+    pub source_ip: String,
+    /// The caller's `User-Agent`.
+    pub user_agent: String,
+    /// The stage variables.
+    pub stage_variables: BTreeMap<String, String>,
+    /// The raw request body (empty when there is none).
+    pub body: String,
+    /// Path parameters, e.g. `id` for `/pets/{id}`.
+    pub path_params: BTreeMap<String, String>,
+    /// Query string parameters (the last value of a repeated one, as API Gateway does).
+    pub query: BTreeMap<String, String>,
+    /// Request headers. `$input.params('x')` looks names up case-insensitively;
+    /// `$input.params().header.get('x')` is an exact map lookup, as in Java.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl RenderContext {
+    /// A context with only the authorizer's `name` set: what the deployed template reads.
+    pub fn with_name(name: impl Into<String>) -> Self {
+        let mut context = RenderContext::default();
+        context.authorizer.insert("name".to_owned(), name.into());
+        context
+    }
+}

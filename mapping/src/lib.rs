@@ -1,0 +1,169 @@
+//! The request mapping template API Gateway applies before calling `hello`, and a renderer
+//! faithful to API Gateway for the subset of Velocity (VTL) such templates use.
+//!
+//! The deployed template is [`REQUEST_TEMPLATE`] (the file `mapping/request.vtl`, included
+//! at compile time, so the tests and the local stack render the very file that is
+//! deployed). It turns the authorizer's `name` into `{"name": ...}` that is valid JSON for
+//! every possible name; the file's comments explain how.
+//!
+//! ```
+//! use mapping::{RenderContext, Template};
+//!
+//! let template = Template::parse(mapping::REQUEST_TEMPLATE)?;
+//! let context = RenderContext::with_name(r#"O'Brien "Bob" \o/"#);
+//! let event = template.render(&context)?;
+//! assert_eq!(event.trim_end(), r#"{"name": "O'Brien \"Bob\" \\o\/"}"#);
+//! # Ok::<(), mapping::Error>(())
+//! ```
+//!
+//! Parse once, render many: [`Template::parse`] does all the syntax work (and compiles
+//! regular expressions given as literals); [`Template::render`] only walks the tree.
+//! A [`Template`] is `Send + Sync`.
+//!
+//! # Run it
+//!
+//! ```sh
+//! cargo run -p mapping --bin render-template -- --authorizer name="Jane O'Brien"
+//! cargo run -p mapping --bin render-template -- --help
+//! cargo test -p mapping
+//! cargo bench -p mapping
+//! ```
+//!
+//! # Why a renderer of our own
+//!
+//! AWS's local tools refuse mapping templates, and no maintained Rust crate implements
+//! Velocity, let alone API Gateway's flavour of it. What matters here is exactly what
+//! differs between engines (what a backslash in a string literal means, which whitespace a
+//! directive swallows, what a null renders as), so the parser follows Velocity 1.7's
+//! grammar (the version API Gateway runs) and refuses anything it does not reproduce.
+//!
+//! # The supported subset
+//!
+//! **Text and comments.** Text is copied as is. `## ...` comments run to the end of the
+//! line and swallow its newline; `#* ... *#` comments and `#[[ ... ]]#` unparsed blocks
+//! are supported. A `#word` that is not a directive is text; `#word(...)` is an error.
+//!
+//! **References.** `$x`, `$!x`, `${x}`, `$!{x}`, chained with `.property`,
+//! `.method(args)` and `[index]`. As in Velocity 1.7, a name is a letter or `_` followed
+//! by letters, digits, `_` and **`-`** (`$a-b` is one name), and `.` continues a reference
+//! only when a letter follows (`$name.` ends with a literal dot). A null value renders
+//! as nothing, with or without `!`: that is what API Gateway does (stock Velocity
+//! would print the reference's text).
+//!
+//! **API Gateway variables.**
+//! * `$context.authorizer.<key>` (any key the authorizer returned, and `principalId`),
+//!   `$context.identity.sourceIp`, `$context.identity.userAgent`, `$context.stage`,
+//!   `$context.requestId`, `$context.httpMethod`, `$context.resourcePath`,
+//!   `$context.path`. Any other `$context` variable is an error, not an empty string.
+//! * `$stageVariables.<name>`.
+//! * `$input.body`; `$input.json('$.a.b')` (the selected JSON as compact text, `{}` for
+//!   `'$'` on an empty body, nothing for a path that does not exist);
+//!   `$input.path('$.a.b')` (the selected value, to use with `.`, `#foreach`, `#if`);
+//!   `$input.params()` (a map of `path`, `querystring`, `header`);
+//!   `$input.params('x')` (path, then query string, then header, the last
+//!   case-insensitively; an empty string when absent). JSONPath: `$`, `.name`,
+//!   `['name']`, `[n]` only.
+//! * `$util.escapeJavaScript`, `urlEncode`, `urlDecode`, `base64Encode`, `base64Decode`,
+//!   `parseJson`, with the Java semantics documented on [`escape_javascript`],
+//!   [`url_encode`], [`url_decode`], [`base64_encode`] and [`base64_decode`].
+//!
+//! **Directives.** `#set($x = expr)` (a null value leaves `$x` unchanged, as Velocity 1.7
+//! does); `#if(expr)` / `#elseif(expr)` / `#else` / `#end`; `#foreach($x in $list)` over
+//! lists and maps (their values), with `$foreach.hasNext`, `.index`, `.count`, `.first`,
+//! `.last`, and `$velocityCount`; `#{if}`-style bracketed names. Whitespace follows 1.7:
+//! a directive's closing `)`, `#else` and `#end` swallow trailing spaces and one newline
+//! when the newline follows directly; `#set` also swallows the spaces before it.
+//!
+//! **Expressions.** String literals: `'...'` is literal (`''` is a quote); `"..."` is
+//! literal except that `""` is a quote, `\uXXXX` is a character, and it is rendered as a
+//! template when it contains `$` or `#`. **No other backslash escape exists**: `"\\'"` is
+//! three characters. Integers, decimals, `true`, `false`, references, parentheses;
+//! `==` `!=` (Velocity's rules: numbers by value, else by string form), `<` `<=` `>`
+//! `>=` on numbers, `&&` `||` `!` and `and` `or` `not` `eq` `ne` `lt` `le` `gt` `ge`.
+//! In conditions, null and `false` are false and every other value (even `""`) is true.
+//!
+//! **Methods.** On strings, Java's `replaceAll`, `replace`, `toLowerCase`,
+//! `toUpperCase`, `trim` (strips characters up to U+0020), `length` (UTF-16 units),
+//! `isEmpty`, `contains`, `startsWith`, `endsWith`, `equals`. On maps `keySet`, `values`,
+//! `get`, `containsKey`, `size`, `isEmpty`; on lists `size`, `isEmpty`, `get`.
+//!
+//! **`replaceAll`** uses the `regex` crate on a translation of the Java pattern that
+//! keeps Java's meaning: `.` excludes all of Java's line terminators, `\d` `\s` `\w`
+//! are ASCII-only, matching resumes after empty matches as Java's does, and the
+//! replacement follows `Matcher.appendReplacement` (`$1`, `${name}`, `\$`; an invalid one
+//! is an error only when something matches). Refused, because `regex` cannot express
+//! Java's meaning: `$` as an anchor (Java's also matches before a final newline; use
+//! `\z`), `\b`, back-references, look-around, possessive quantifiers, inline flags,
+//! nested classes and `&&` in classes, `\p{..}`. A literal pattern is checked and
+//! compiled at parse time.
+//!
+//! **Refused with an error** (line and column): arithmetic, list and map literals,
+//! ranges, `#macro`, `#parse`, `#include`, `#define`, `#evaluate`, `#break`, `#stop`,
+//! Velocimacro calls, `\$` and `\#` escapes, assigning to properties, rendering a map or
+//! list as text (its Java `toString()` form), literals as conditions, and any method,
+//! property or variable not listed above.
+
+mod ast;
+mod context;
+mod error;
+mod functions;
+mod java_regex;
+mod parser;
+mod render;
+mod value;
+
+pub use context::RenderContext;
+pub use error::Error;
+pub use functions::{base64_decode, base64_encode, escape_javascript, url_decode, url_encode};
+
+/// The deployed request mapping template (`mapping/request.vtl`), byte for byte.
+pub const REQUEST_TEMPLATE: &str = include_str!("../request.vtl");
+
+/// Where [`REQUEST_TEMPLATE`] lives, relative to the workspace root (for deployment
+/// descriptors and messages).
+pub const REQUEST_TEMPLATE_PATH: &str = "mapping/request.vtl";
+
+/// A parsed template, ready to render any number of times.
+#[derive(Debug, Clone)]
+pub struct Template {
+    source: String,
+    nodes: Vec<ast::Node>,
+}
+
+impl Template {
+    /// Parses a template. Errors name the line and column of the first construct that is
+    /// not valid Velocity or not in the supported subset (see the crate docs).
+    pub fn parse(source: &str) -> Result<Template, Error> {
+        let nodes = parser::parse(source, 0).map_err(|pending| pending.locate(source))?;
+        Ok(Template {
+            source: source.to_owned(),
+            nodes,
+        })
+    }
+
+    /// Renders the template for one request.
+    ///
+    /// Errors are those that depend on the request: a body that is not JSON when the
+    /// template reads it as JSON, invalid base64 given to `base64Decode`, ... (see
+    /// [`Error`]).
+    pub fn render(&self, context: &RenderContext) -> Result<String, Error> {
+        let mut out = String::with_capacity(self.source.len() + 64);
+        render::Renderer::new(context)
+            .render(&self.nodes, &mut out)
+            .map_err(|pending| pending.locate(&self.source))?;
+        Ok(out)
+    }
+
+    /// The template's source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// [`REQUEST_TEMPLATE`], parsed once per process.
+pub fn request_template() -> &'static Template {
+    static PARSED: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        Template::parse(REQUEST_TEMPLATE).expect("mapping/request.vtl is tested to parse")
+    })
+}

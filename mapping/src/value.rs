@@ -1,0 +1,329 @@
+//! Values a template computes with, JSON in and out, and the JSONPath subset.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A value during rendering. Borrows from the [`RenderContext`](crate::RenderContext) and the
+/// template where it can, so that the common path (read a string, escape it) allocates once.
+#[derive(Debug, Clone)]
+pub(crate) enum Value<'a> {
+    /// Java `null`: a missing variable, key or JSON field.
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    List(Rc<Vec<Value<'a>>>),
+    /// An ordered map (JSON objects keep their document order, as Java's do).
+    Map(Rc<Vec<(String, Value<'a>)>>),
+    /// A map of strings straight from the request context.
+    StrMap(&'a BTreeMap<String, String>),
+    Builtin(Builtin),
+    /// `$foreach` inside a loop.
+    Foreach {
+        index: usize,
+        has_next: bool,
+    },
+}
+
+/// The objects API Gateway puts in a template's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    Context,
+    Identity,
+    Input,
+    Util,
+    StageVariables,
+}
+
+impl Builtin {
+    pub(crate) fn by_name(name: &str) -> Option<Builtin> {
+        match name {
+            "context" => Some(Builtin::Context),
+            "input" => Some(Builtin::Input),
+            "util" => Some(Builtin::Util),
+            "stageVariables" => Some(Builtin::StageVariables),
+            _ => None,
+        }
+    }
+}
+
+impl Value<'_> {
+    /// What the value is, for error messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Map(_) | Value::StrMap(_) => "a map",
+            Value::Builtin(Builtin::Context) => "$context",
+            Value::Builtin(Builtin::Identity) => "$context.identity",
+            Value::Builtin(Builtin::Input) => "$input",
+            Value::Builtin(Builtin::Util) => "$util",
+            Value::Builtin(Builtin::StageVariables) => "$stageVariables",
+            Value::Foreach { .. } => "$foreach",
+        }
+    }
+
+    /// Java's `toString()` for the scalar values; `None` for the others, whose Java form
+    /// (a `HashMap`'s `{a=1}`, an object's class name) is not emulated.
+    pub(crate) fn scalar_string(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::Str(s) => Some(Cow::Borrowed(s)),
+            Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Value::Int(i) => Some(Cow::Owned(i.to_string())),
+            Value::Float(f) => Some(Cow::Owned(java_double(*f))),
+            _ => None,
+        }
+    }
+}
+
+/// Java's `Double.toString`: plain decimal between 10^-3 and 10^7 (always with a
+/// fractional part), computerized scientific notation (`1.0E10`) outside it.
+pub(crate) fn java_double(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        let text = format!("{f}");
+        return if text.contains('.') {
+            text
+        } else {
+            text + ".0"
+        };
+    }
+    let text = format!("{f:e}");
+    let (mantissa, exponent) = text.split_once('e').expect("`{:e}` has an exponent");
+    if mantissa.contains('.') {
+        format!("{mantissa}E{exponent}")
+    } else {
+        format!("{mantissa}.0E{exponent}")
+    }
+}
+
+/// A JSON document parsed into a [`Value`], keeping object keys in document order (a
+/// repeated key keeps its first position and its last value, like Java's `LinkedHashMap`).
+pub(crate) struct Json(pub(crate) Value<'static>);
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor).map(Json)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Value<'static>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(Json(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(Rc::new(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries: Vec<(String, Value<'static>)> = Vec::new();
+        while let Some((key, Json(value))) = map.next_entry::<String, Json>()? {
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+        }
+        Ok(Value::Map(Rc::new(entries)))
+    }
+}
+
+/// Parses JSON text into a [`Value`].
+pub(crate) fn parse_json(text: &str) -> Result<Value<'static>, String> {
+    serde_json::from_str::<Json>(text)
+        .map(|Json(value)| value)
+        .map_err(|error| error.to_string())
+}
+
+/// Writes a value as compact JSON. Errors on values that have no JSON form.
+pub(crate) fn write_json(value: &Value<'_>, out: &mut String) -> Result<(), String> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => out.push_str(&n.to_string()),
+            None => out.push_str("null"),
+        },
+        Value::Str(s) => out.push_str(&serde_json::to_string(s.as_ref()).expect("a str")),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(key).expect("a str"));
+                out.push(':');
+                write_json(item, out)?;
+            }
+            out.push('}');
+        }
+        Value::StrMap(map) => out.push_str(&serde_json::to_string(map).expect("strings")),
+        other => return Err(format!("{} has no JSON form", other.type_name())),
+    }
+    Ok(())
+}
+
+/// One step of a JSONPath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses the JSONPath subset: `$`, `.name`, `['name']`, `["name"]`, `[n]`.
+pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>, String> {
+    let unsupported = |what: &str| {
+        Err(format!(
+            "JSONPath {path:?}: {what} is not supported (only $, .name, ['name'] and [n])"
+        ))
+    };
+    let Some(mut rest) = path.strip_prefix('$') else {
+        return Err(format!("JSONPath {path:?} must start with `$`"));
+    };
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            if after.starts_with('.') {
+                return unsupported("deep scan (`..`)");
+            }
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let name = &after[..end];
+            if name.is_empty() {
+                return Err(format!("JSONPath {path:?}: empty name after `.`"));
+            }
+            if name == "*" {
+                return unsupported("the wildcard `*`");
+            }
+            steps.push(PathStep::Key(name.to_owned()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let Some(end) = after.find(']') else {
+                return Err(format!("JSONPath {path:?}: unclosed `[`"));
+            };
+            let inner = after[..end].trim();
+            let quoted = |q: char| inner.strip_prefix(q).and_then(|s| s.strip_suffix(q));
+            if let Some(name) = quoted('\'').or_else(|| quoted('"')) {
+                if name.contains(['\'', '"', '\\']) {
+                    return unsupported("a quoted name with quotes or escapes");
+                }
+                steps.push(PathStep::Key(name.to_owned()));
+            } else if let Ok(index) = inner.parse::<usize>() {
+                steps.push(PathStep::Index(index));
+            } else {
+                return unsupported(&format!("`[{inner}]`"));
+            }
+            rest = &after[end + 1..];
+        } else {
+            return Err(format!("JSONPath {path:?}: unexpected {rest:?}"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Follows a parsed JSONPath; `None` when a step does not exist.
+pub(crate) fn select<'v, 'a>(root: &'v Value<'a>, steps: &[PathStep]) -> Option<&'v Value<'a>> {
+    let mut current = root;
+    for step in steps {
+        current = match (step, current) {
+            (PathStep::Key(key), Value::Map(entries)) => &entries.iter().find(|(k, _)| k == key)?.1,
+            (PathStep::Index(index), Value::List(items)) => items.get(*index)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_doubles_like_java() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(249.99), "249.99");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(0.0001), "1.0E-4");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(-1.5e10), "-1.5E10");
+        assert_eq!(java_double(0.0), "0.0");
+    }
+
+    #[test]
+    fn keeps_json_object_keys_in_document_order() {
+        let value = parse_json(r#"{"b":1,"a":{"z":true,"y":null},"b":2}"#).unwrap();
+        let mut out = String::new();
+        write_json(&value, &mut out).unwrap();
+        assert_eq!(out, r#"{"b":2,"a":{"z":true,"y":null}}"#);
+    }
+
+    #[test]
+    fn parses_the_json_path_subset() {
+        assert_eq!(parse_json_path("$").unwrap(), vec![]);
+        assert_eq!(
+            parse_json_path("$.a['b c'][2]").unwrap(),
+            vec![
+                PathStep::Key("a".into()),
+                PathStep::Key("b c".into()),
+                PathStep::Index(2)
+            ]
+        );
+        for path in ["a", "$..a", "$.*", "$[?(@.a)]", "$[0:2]"] {
+            assert!(parse_json_path(path).is_err(), "{path}");
+        }
+    }
+}
