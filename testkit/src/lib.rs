@@ -6,11 +6,13 @@
 //! - [`jwks_server`]: a JWKS endpoint on 127.0.0.1 that can rotate keys, fail, answer
 //!   garbage, and counts how often it is asked.
 //! - [`runtime_api`]: a minimal AWS Lambda Runtime API on 127.0.0.1 that drives a built
-//!   `bootstrap` binary, so tests exercise the real process the way Lambda does.
+//!   `bootstrap` binary, so tests exercise the real process the way Lambda does (the
+//!   implementation is the local stack's, `local::runtime_api`).
 //!
 //! Nothing here is used outside tests and benchmarks.
 
 pub mod jwks_server;
 pub mod keys;
+pub mod rie;
 pub mod runtime_api;
 pub mod tokens;

@@ -1,17 +1,29 @@
 //! # xtask — the project's commands
 //!
 //! ```text
+//! cargo xtask demo        # build the site, run the whole stack locally (Ctrl-C stops)
 //! cargo xtask test        # every check: formatting, lints, all tests (what CI runs)
 //! cargo xtask test --quick  # the tests only
+//! cargo xtask site        # build site/dist and report its size
+//! cargo xtask tools       # install the site's build tools and Chromium (skips what is there)
 //! ```
 //!
 //! Each step prints what it runs; a failure says which step and how to rerun it alone.
 //! Tools the steps need are installed here when missing, and skipped when present.
 
-use std::process::{Command, ExitCode};
-use std::time::Instant;
+mod aws;
+mod checks;
+mod demo;
+mod deploy;
+mod site;
+mod step;
+mod tools;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub use step::Step;
 
 /// The project's commands.
 #[derive(Debug, Parser)]
@@ -30,102 +42,62 @@ pub enum Task {
         #[arg(long)]
         quick: bool,
     },
+    /// Deploy to AWS: build, `sam deploy`, upload the site, invalidate CloudFront.
+    Deploy(deploy::DeployArgs),
+    /// Delete the AWS stack (after emptying the site bucket).
+    Teardown(deploy::TeardownArgs),
+    /// Build the site and run the whole stack locally: prints the URL to open; Ctrl-C stops.
+    Demo {
+        /// Passed on to `local-stack` (see `cargo run -p local --bin local-stack -- --help`).
+        #[arg(last = true)]
+        stack_args: Vec<String>,
+    },
+    /// Build the site into site/dist (installing its tools when missing) and report its size.
+    Site {
+        /// Only warn when the gzipped WASM + JS is over the 150 KB budget.
+        #[arg(long)]
+        allow_oversize: bool,
+    },
+    /// Install what the site's build and browser tests need (skips what is there).
+    Tools {
+        /// Skip Chromium and chromedriver (only the build tools).
+        #[arg(long)]
+        no_browser: bool,
+    },
 }
 
-/// Runs the chosen command; the exit code is the first failing step's.
+/// Runs the chosen command; a failure prints what went wrong and what to do next.
 pub fn run(cli: Cli) -> ExitCode {
-    let steps = match cli.command {
-        Task::Test { quick } => test_steps(quick),
-    };
-    run_steps(&steps)
-}
-
-/// A step: what it is for, and the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub title: &'static str,
-    pub program: &'static str,
-    pub args: Vec<&'static str>,
-    /// What to do when it fails.
-    pub hint: &'static str,
-}
-
-/// The steps of `cargo xtask test`, in order.
-pub fn test_steps(quick: bool) -> Vec<Step> {
-    let mut steps = Vec::new();
-    if !quick {
-        steps.push(Step {
-            title: "rustfmt and clippy components",
-            program: "rustup",
-            args: vec!["component", "add", "rustfmt", "clippy"],
-            hint: "install rustup (https://rustup.rs) or add the components by hand",
-        });
-        steps.push(Step {
-            title: "formatting",
-            program: "cargo",
-            args: vec!["fmt", "--all", "--check"],
-            hint: "run `cargo fmt --all` and commit the result",
-        });
-        steps.push(Step {
-            title: "lints",
-            program: "cargo",
-            args: vec![
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            hint: "fix the warnings above; `cargo clippy --fix` handles many",
-        });
+    // Every path in the steps is relative to the workspace root, wherever cargo ran.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Err(error) = std::env::set_current_dir(&root) {
+        eprintln!(
+            "xtask: cannot enter the workspace root {}: {error}",
+            root.display()
+        );
+        return ExitCode::FAILURE;
     }
-    steps.push(Step {
-        title: "workspace tests",
-        program: "cargo",
-        args: vec!["test", "--workspace", "--locked"],
-        hint: "rerun one crate with `cargo test -p <crate>`; add `-- --nocapture` for output",
-    });
-    steps
-}
-
-fn run_steps(steps: &[Step]) -> ExitCode {
-    let total = steps.len();
-    let started = Instant::now();
-    for (i, step) in steps.iter().enumerate() {
-        let line = std::iter::once(step.program)
-            .chain(step.args.iter().copied())
-            .collect::<Vec<_>>()
-            .join(" ");
-        eprintln!("==> [{}/{total}] {}: {line}", i + 1, step.title);
-        let step_started = Instant::now();
-        let status = Command::new(step.program).args(&step.args).status();
-        match status {
-            Ok(status) if status.success() => {
-                eprintln!("    ok ({:.1}s)", step_started.elapsed().as_secs_f64());
+    let result = match cli.command {
+        Task::Test { quick } => step::run_all(&checks::test_steps(quick), false),
+        Task::Deploy(args) => deploy::deploy(&args),
+        Task::Teardown(args) => deploy::teardown(&args),
+        Task::Demo { stack_args } => demo::demo(&stack_args),
+        Task::Site { allow_oversize } => site::build(!allow_oversize).map(drop),
+        Task::Tools { no_browser } => tools::ensure_site_tools().and_then(|_| {
+            if no_browser {
+                Ok(())
+            } else {
+                tools::ensure_browser()
             }
-            Ok(status) => {
-                eprintln!(
-                    "xtask: step {}/{total} ({}) failed with {status}",
-                    i + 1,
-                    step.title
-                );
-                eprintln!("xtask: next: {}", step.hint);
-                return ExitCode::FAILURE;
-            }
-            Err(error) => {
-                eprintln!("xtask: cannot run `{}`: {error}", step.program);
-                eprintln!("xtask: next: {}", step.hint);
-                return ExitCode::FAILURE;
-            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
         }
     }
-    eprintln!(
-        "==> all {total} steps passed in {:.0}s",
-        started.elapsed().as_secs_f64()
-    );
-    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
@@ -133,30 +105,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn full_run_checks_formatting_and_lints_before_tests() {
-        let titles: Vec<&str> = test_steps(false).iter().map(|s| s.title).collect();
-        assert_eq!(
-            titles,
-            [
-                "rustfmt and clippy components",
-                "formatting",
-                "lints",
-                "workspace tests"
-            ]
-        );
-    }
-
-    #[test]
-    fn quick_run_only_tests() {
-        let steps = test_steps(true);
-        assert_eq!(steps.len(), 1);
-        assert_eq!(steps[0].args, ["test", "--workspace", "--locked"]);
-    }
-
-    #[test]
-    fn cli_parses_test_command() {
+    fn cli_parses_commands() {
         let cli = Cli::try_parse_from(["cargo xtask", "test", "--quick"]).unwrap();
         assert!(matches!(cli.command, Task::Test { quick: true }));
-        assert!(Cli::try_parse_from(["cargo xtask", "deploy"]).is_err());
+        let cli = Cli::try_parse_from(["cargo xtask", "deploy", "--dry-run"]).unwrap();
+        assert!(matches!(cli.command, Task::Deploy(ref a) if a.dry_run));
+        assert!(Cli::try_parse_from(["cargo xtask", "launch"]).is_err());
+        let cli = Cli::try_parse_from(["cargo xtask", "demo", "--", "--verbose"]).unwrap();
+        assert!(
+            matches!(cli.command, Task::Demo { ref stack_args } if stack_args == &["--verbose"])
+        );
+        let cli = Cli::try_parse_from(["cargo xtask", "tools", "--no-browser"]).unwrap();
+        assert!(matches!(cli.command, Task::Tools { no_browser: true }));
     }
 }

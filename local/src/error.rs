@@ -1,0 +1,70 @@
+//! The crate's one error type: what stops the stack from starting.
+//!
+//! Requests never fail with these: the emulator answers every request the way API
+//! Gateway would (gateway responses), and logs the detail.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Why the local stack could not start. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `openapi.yaml` is not valid YAML or not shaped as API Gateway expects.
+    #[error("the API definition {source_name}: {detail}")]
+    Definition {
+        /// The file (or "embedded openapi.yaml").
+        source_name: String,
+        /// What is wrong and where (the path inside the document).
+        detail: String,
+    },
+    /// The definition asks for something the emulator does not reproduce.
+    #[error(
+        "the API definition uses {0}, which the local stack does not emulate; see local/README.md"
+    )]
+    NotEmulated(String),
+    /// A setting of [`crate::StackConfig`] is out of range.
+    #[error("invalid setting {name}: {detail}")]
+    InvalidSetting { name: &'static str, detail: String },
+    /// The API definition file could not be read.
+    #[error("cannot read the API definition {path}: {source}")]
+    ReadDefinition {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A port is taken (or not ours to bind).
+    #[error(
+        "cannot listen on {addr} for the {server}: {source}; choose another port with --{server}-port (0 picks a free one)"
+    )]
+    Bind {
+        server: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// `site_dir` does not hold a built site.
+    #[error(
+        "{} has no index.html: the site is not built. Build it with `cargo xtask demo` (it builds site/dist, then starts this stack)",
+        .0.display()
+    )]
+    SiteNotBuilt(PathBuf),
+    /// The identity provider could not make its signing key.
+    #[error("the identity provider cannot create its RSA key: {0}")]
+    Key(String),
+    /// The in-process authorizer rejected its configuration.
+    #[error("the authorizer's configuration is invalid: {0}")]
+    Authorizer(#[from] authorizer::Error),
+    /// A Lambda binary for [`crate::LambdaMode::Binaries`] is missing.
+    #[error(
+        "the {function} binary {} does not exist; build it with `cargo build -p authorizer -p hello --bins`",
+        .path.display()
+    )]
+    MissingBinary {
+        function: &'static str,
+        path: PathBuf,
+    },
+    /// A Lambda binary could not be started.
+    #[error("cannot start {}: {source}", .path.display())]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,219 @@
+//! The Lambda functions API Gateway invokes: JSON in, JSON or a Lambda error out.
+//!
+//! In process, the handlers of the `authorizer` and `hello` crates are called directly
+//! and their results serialised exactly as `lambda_runtime` would; with
+//! [`crate::LambdaMode::Binaries`] the real `bootstrap` binaries answer through a Lambda
+//! Runtime API ([`crate::runtime_api`]). Tests can put any [`LambdaFunction`] in place.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authorizer::{Authorizer, HttpKeyFetcher};
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::runtime_api::{LambdaProcess, Outcome};
+
+/// A boxed, sendable future (what [`LambdaFunction::invoke`] returns).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The logical names `openapi.yaml` gives the functions (`${HelloFunction.Arn}`): the
+/// resources of `template.yaml`.
+pub const HELLO_FUNCTION: &str = "HelloFunction";
+/// See [`HELLO_FUNCTION`].
+pub const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
+
+/// A Lambda function as API Gateway sees it.
+pub trait LambdaFunction: Send + Sync {
+    /// Invokes the function with `event`; `request_id` is the invocation's ID.
+    fn invoke(&self, event: Value, request_id: &str)
+    -> BoxFuture<'_, Result<Value, FunctionError>>;
+}
+
+/// A Lambda function error: what the runtime posts, and what API Gateway matches
+/// integration responses against (`errorMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionError {
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    #[serde(rename = "errorMessage")]
+    pub error_message: String,
+}
+
+impl FunctionError {
+    /// The error as the JSON body Lambda returns (`{"errorMessage", "errorType"}`).
+    pub fn to_json(&self) -> Value {
+        json!({"errorMessage": self.error_message, "errorType": self.error_type})
+    }
+}
+
+impl From<Diagnostic> for FunctionError {
+    fn from(diagnostic: Diagnostic) -> Self {
+        FunctionError {
+            error_type: diagnostic.error_type,
+            error_message: diagnostic.error_message,
+        }
+    }
+}
+
+/// A function from an async closure: for tests that need an authorizer or a `hello`
+/// that answers something particular.
+pub fn from_fn<F, Fut>(f: F) -> Arc<dyn LambdaFunction>
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
+{
+    Arc::new(FnFunction(f))
+}
+
+struct FnFunction<F>(F);
+
+impl<F, Fut> LambdaFunction for FnFunction<F>
+where
+    F: Fn(Value) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
+{
+    fn invoke(&self, event: Value, _: &str) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin((self.0)(event))
+    }
+}
+
+/// The production authorizer, in process: [`authorizer::function_handler`].
+#[derive(Debug)]
+pub struct InProcessAuthorizer(Authorizer<HttpKeyFetcher>);
+
+impl InProcessAuthorizer {
+    /// Builds the authorizer from environment-style variables (as the Lambda reads
+    /// them) and fetches its keys.
+    pub async fn new(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, authorizer::Error> {
+        let config = authorizer::Config::from_lookup(lookup)?;
+        let authorizer = Authorizer::from_config(config)?;
+        authorizer.warm_up().await;
+        Ok(InProcessAuthorizer(authorizer))
+    }
+}
+
+impl LambdaFunction for InProcessAuthorizer {
+    fn invoke(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let context = context(request_id);
+        Box::pin(async move {
+            let request: ApiGatewayCustomAuthorizerRequest =
+                serde_json::from_value(event).map_err(unmarshal_error)?;
+            let result =
+                authorizer::function_handler(&self.0, LambdaEvent::new(request, context)).await;
+            respond(result.map_err(Diagnostic::from))
+        })
+    }
+}
+
+/// The `hello` handler, in process: [`hello::function_handler`].
+#[derive(Debug, Default)]
+pub struct InProcessHello;
+
+impl LambdaFunction for InProcessHello {
+    fn invoke(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let context = context(request_id);
+        Box::pin(async move {
+            let result = hello::function_handler(LambdaEvent::new(event, context)).await;
+            respond(result.map_err(Diagnostic::from))
+        })
+    }
+}
+
+/// A built `bootstrap` binary behind a Lambda Runtime API.
+#[derive(Debug)]
+pub struct ProcessFunction {
+    process: LambdaProcess,
+    timeout: Duration,
+}
+
+impl ProcessFunction {
+    /// Starts `binary` as the function `name` with `env`; each invocation may take up
+    /// to `timeout` (the function's configured timeout).
+    pub async fn start(
+        binary: &Path,
+        name: &str,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> std::io::Result<Self> {
+        let process = LambdaProcess::start(binary, name, env).await?;
+        Ok(ProcessFunction { process, timeout })
+    }
+}
+
+impl LambdaFunction for ProcessFunction {
+    fn invoke(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let request_id = request_id.to_owned();
+        Box::pin(async move {
+            // What Lambda itself reports when the function does not answer.
+            match self.process.invoke(event, self.timeout).await {
+                Outcome::Response(value) => Ok(value),
+                Outcome::Error {
+                    error_type,
+                    error_message,
+                } => Err(FunctionError {
+                    error_type,
+                    error_message,
+                }),
+                Outcome::Exited { status, .. } => Err(FunctionError {
+                    error_type: "Runtime.ExitError".into(),
+                    error_message: format!(
+                        "RequestId: {request_id} Error: Runtime exited with error: {}",
+                        status.map_or("signal".to_owned(), |s| format!("exit status {s}"))
+                    ),
+                }),
+                Outcome::TimedOut => Err(FunctionError {
+                    error_type: "Sandbox.Timedout".into(),
+                    error_message: format!(
+                        "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                        self.timeout.as_secs_f64()
+                    ),
+                }),
+            }
+        })
+    }
+}
+
+fn context(request_id: &str) -> Context {
+    let mut context = Context::default();
+    context.request_id = request_id.to_owned();
+    context
+}
+
+/// Serialises a handler's result as the runtime would post it.
+fn respond<T: Serialize>(result: Result<T, Diagnostic>) -> Result<Value, FunctionError> {
+    match result {
+        Ok(response) => serde_json::to_value(response).map_err(|e| FunctionError {
+            error_type: "Runtime.SerializationError".into(),
+            error_message: e.to_string(),
+        }),
+        Err(diagnostic) => Err(diagnostic.into()),
+    }
+}
+
+/// What `lambda_runtime` reports when the event does not deserialise.
+fn unmarshal_error(error: serde_json::Error) -> FunctionError {
+    FunctionError {
+        error_type: "Runtime.UnmarshalError".into(),
+        error_message: format!(
+            "failed to deserialize the incoming data into the function's payload type: {error}"
+        ),
+    }
+}

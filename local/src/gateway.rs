@@ -1,0 +1,821 @@
+//! The API Gateway emulator: a REST API stage driven by the compiled definition.
+//!
+//! For each request, in API Gateway's order: the stage and route (else
+//! `MISSING_AUTHENTICATION_TOKEN`), the TOKEN authorizer (identity source, validation
+//! expression, decision cache, policy evaluation), the request template, the Lambda or
+//! mock integration, the integration response (selection pattern, status, headers,
+//! template). Every refusal is a gateway response rendered from the definition, so CORS
+//! headers and bodies are exactly what AWS would send.
+//!
+//! Hand-written because no library emulates API Gateway's semantics; the pieces that
+//! exist as libraries are used: the `mapping` crate renders every template, `regex`
+//! matches patterns, axum serves HTTP.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mapping::{RenderContext, Template};
+use serde_json::{Value, json};
+
+use crate::Clock;
+use crate::definition::{
+    ApiDefinition, ERROR_VARIABLE_PREFIX, Integration, IntegrationKind, IntegrationResponse,
+    Passthrough, ValueSource,
+};
+use crate::functions::{FunctionError, LambdaFunction};
+use crate::policy::{AuthorizerResult, Verdict};
+
+/// The region, account and API ID in method ARNs: realistic, and obviously local.
+pub const REGION: &str = "us-east-1";
+/// See [`REGION`].
+pub const ACCOUNT_ID: &str = "123456789012";
+/// See [`REGION`].
+pub const API_ID: &str = "greetlocal";
+
+/// API Gateway's payload limit.
+const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// At most this many cached decisions; beyond it the expired ones go, then all.
+const MAX_CACHED_DECISIONS: usize = 10_000;
+
+/// The template API Gateway uses for a gateway response the definition does not customise.
+const DEFAULT_GATEWAY_TEMPLATE: &str = "{\"message\":$context.error.messageString}";
+
+/// The emulated stage: the definition, the functions and the authorizer's decision cache.
+pub struct Gateway {
+    definition: Arc<ApiDefinition>,
+    stage: String,
+    stage_variables: BTreeMap<String, String>,
+    functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
+    ttl_override: Option<u32>,
+    /// By authorizer name, then by token (looked up without copying the token).
+    cache: Mutex<HashMap<String, HashMap<String, CachedDecision>>>,
+    clock: Clock,
+    verbose: bool,
+    authorizer_invocations: AtomicU64,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("stage", &self.stage)
+            .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CachedDecision {
+    result: Arc<AuthorizerResult>,
+    expires: Instant,
+}
+
+/// The settings of one emulated stage.
+pub struct GatewaySettings {
+    pub definition: Arc<ApiDefinition>,
+    pub stage: String,
+    pub stage_variables: BTreeMap<String, String>,
+    /// By the logical names the definition uses (`HelloFunction`, ...).
+    pub functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
+    /// Replaces every authorizer's `authorizerResultTtlInSeconds`.
+    pub ttl_override: Option<u32>,
+    pub clock: Clock,
+    pub verbose: bool,
+}
+
+impl std::fmt::Debug for GatewaySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewaySettings")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// A stage ready to serve.
+    pub fn new(settings: GatewaySettings) -> Self {
+        Gateway {
+            definition: settings.definition,
+            stage: settings.stage,
+            stage_variables: settings.stage_variables,
+            functions: settings.functions,
+            ttl_override: settings.ttl_override,
+            cache: Mutex::new(HashMap::new()),
+            clock: settings.clock,
+            verbose: settings.verbose,
+            authorizer_invocations: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times an authorizer function has been invoked (cache misses).
+    pub fn authorizer_invocations(&self) -> u64 {
+        self.authorizer_invocations.load(Ordering::Relaxed)
+    }
+
+    /// The stage variables in force.
+    pub fn stage_variables(&self) -> &BTreeMap<String, String> {
+        &self.stage_variables
+    }
+}
+
+/// The emulator's HTTP service: every path goes through [`Gateway`].
+pub fn app(gateway: Arc<Gateway>) -> Router {
+    Router::new().fallback(handle).with_state(gateway)
+}
+
+/// API Gateway's own refusals and failures (gateway responses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GatewayError {
+    Unauthorized,
+    AccessDenied { explicit: bool },
+    AuthorizerConfiguration,
+    MissingAuthenticationToken,
+    UnsupportedMediaType,
+    ApiConfiguration,
+    RequestTooLarge,
+}
+
+impl GatewayError {
+    /// The gateway response type (the key in `x-amazon-apigateway-gateway-responses`).
+    fn response_type(self) -> &'static str {
+        match self {
+            GatewayError::Unauthorized => "UNAUTHORIZED",
+            GatewayError::AccessDenied { .. } => "ACCESS_DENIED",
+            GatewayError::AuthorizerConfiguration => "AUTHORIZER_CONFIGURATION_ERROR",
+            GatewayError::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            GatewayError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            GatewayError::ApiConfiguration => "API_CONFIGURATION_ERROR",
+            GatewayError::RequestTooLarge => "REQUEST_TOO_LARGE",
+        }
+    }
+
+    fn default_status(self) -> StatusCode {
+        match self {
+            GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
+            GatewayError::AccessDenied { .. } | GatewayError::MissingAuthenticationToken => {
+                StatusCode::FORBIDDEN
+            }
+            GatewayError::AuthorizerConfiguration | GatewayError::ApiConfiguration => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            GatewayError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            GatewayError::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// `$context.error.message`, as API Gateway words it (`None` renders `null`).
+    fn message(self) -> Option<&'static str> {
+        match self {
+            GatewayError::Unauthorized => Some("Unauthorized"),
+            GatewayError::AccessDenied { explicit: true } => {
+                Some("User is not authorized to access this resource with an explicit deny")
+            }
+            GatewayError::AccessDenied { explicit: false } => {
+                Some("User is not authorized to access this resource")
+            }
+            GatewayError::AuthorizerConfiguration => None,
+            GatewayError::MissingAuthenticationToken => Some("Missing Authentication Token"),
+            GatewayError::UnsupportedMediaType => Some("Unsupported Media Type"),
+            GatewayError::ApiConfiguration => Some("Internal server error"),
+            GatewayError::RequestTooLarge => Some("Request Too Long"),
+        }
+    }
+
+    /// The `x-amzn-ErrorType` header API Gateway adds.
+    fn error_type(self) -> &'static str {
+        match self {
+            GatewayError::Unauthorized => "UnauthorizedException",
+            GatewayError::AccessDenied { .. } => "AccessDeniedException",
+            GatewayError::AuthorizerConfiguration => "AuthorizerConfigurationException",
+            GatewayError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            GatewayError::UnsupportedMediaType => "UnsupportedMediaTypeException",
+            GatewayError::ApiConfiguration => "InternalServerErrorException",
+            GatewayError::RequestTooLarge => "RequestTooLongException",
+        }
+    }
+}
+
+/// One request as the stage sees it.
+struct Call {
+    request_id: String,
+    /// The first 8 characters of the request ID, to tie log lines together.
+    tag: String,
+    method: String,
+    /// The full path, with the stage (`/prod/hello`).
+    path: String,
+    headers: HeaderMap,
+    query: BTreeMap<String, String>,
+    body: String,
+    source_ip: String,
+    started: Instant,
+    /// Whether hop-by-hop logging is on (checked once per request).
+    logging: bool,
+}
+
+async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+    let source_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".to_owned());
+    let (parts, body) = request.into_parts();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut call = Call {
+        tag: request_id[..8].to_owned(),
+        request_id,
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parse_query(parts.uri.query()),
+        headers: parts.headers,
+        body: String::new(),
+        source_ip,
+        started: Instant::now(),
+        logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
+    };
+    gateway.hop(&call, || {
+        let token = call
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        format!(
+            "--> {} {} (token {})",
+            call.method,
+            call.path,
+            authorizer::token_fingerprint(token)
+        )
+    });
+    let response = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            call.body = String::from_utf8_lossy(&bytes).into_owned();
+            gateway.serve(&call).await
+        }
+        Err(_) => gateway.gateway_response(&call, GatewayError::RequestTooLarge),
+    };
+    gateway.hop(&call, || {
+        format!(
+            "<-- {} ({:.1} ms)",
+            response.status().as_u16(),
+            call.started.elapsed().as_secs_f64() * 1000.0
+        )
+    });
+    if gateway.verbose {
+        gateway.hop(&call, || {
+            let headers: BTreeMap<&str, &str> = response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("<binary>")))
+                .collect();
+            format!("    response headers {}", json!(headers))
+        });
+    }
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&call.request_id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+impl Gateway {
+    async fn serve(&self, call: &Call) -> Response {
+        let Some(resource) = call
+            .path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_prefix(self.stage.as_str()))
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        else {
+            // Another stage: API Gateway has none of this API's settings for it.
+            self.hop(call, || format!("    no stage {:?} here", call.path));
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"message\":\"Forbidden\"}",
+            )
+                .into_response();
+        };
+        let resource = if resource.is_empty() { "/" } else { resource };
+        let Some(found) = self.definition.find(&call.method, resource) else {
+            self.hop(call, || {
+                format!("    no route for {} {resource}", call.method)
+            });
+            return self.gateway_response(call, GatewayError::MissingAuthenticationToken);
+        };
+
+        let mut authorizer_context = BTreeMap::new();
+        if let Some(name) = &found.operation.authorizer {
+            let method_arn = format!(
+                "arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{}/{}/{}",
+                self.stage,
+                call.method,
+                resource.trim_start_matches('/')
+            );
+            match self.authorize(call, name, &method_arn).await {
+                Ok(context) => authorizer_context = context,
+                Err(error) => return self.gateway_response(call, error),
+            }
+        }
+
+        let context = RenderContext {
+            authorizer: authorizer_context,
+            stage: self.stage.clone(),
+            request_id: call.request_id.clone(),
+            http_method: call.method.clone(),
+            resource_path: found.route.path.clone(),
+            path: call.path.clone(),
+            source_ip: call.source_ip.clone(),
+            user_agent: header_text(&call.headers, header::USER_AGENT.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            stage_variables: self.stage_variables.clone(),
+            body: call.body.clone(),
+            path_params: found.path_params,
+            query: call.query.clone(),
+            headers: call
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+        };
+        match self
+            .integrate(call, &found.operation.integration, &context)
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => self.gateway_response(call, error),
+        }
+    }
+
+    /// The TOKEN authorizer: the authorizer's context (with `principalId`) on Allow.
+    async fn authorize(
+        &self,
+        call: &Call,
+        name: &str,
+        method_arn: &str,
+    ) -> Result<BTreeMap<String, String>, GatewayError> {
+        let Some(def) = self.definition.authorizers.get(name) else {
+            return Err(GatewayError::AuthorizerConfiguration);
+        };
+        // A missing, empty or non-text header never reaches the authorizer.
+        let token = match header_text(&call.headers, &def.header) {
+            Some(token) if !token.trim().is_empty() => token,
+            _ => {
+                self.hop(call, || {
+                    format!(
+                        "    authorizer {name}: no {} header -> 401, not invoked",
+                        def.header
+                    )
+                });
+                return Err(GatewayError::Unauthorized);
+            }
+        };
+        let ttl = self.ttl_override.unwrap_or(def.ttl_seconds);
+        let now = self.clock.now();
+        let cached = (ttl > 0)
+            .then(|| {
+                lock(&self.cache)
+                    .get(name)
+                    .and_then(|tokens| tokens.get(token))
+                    .filter(|c| c.expires > now)
+                    .map(|c| c.result.clone())
+            })
+            .flatten();
+        let (result, hit) = match cached {
+            // Only tokens that matched the validation expression are ever cached, so a hit
+            // needs no second match (the same outcome, without scanning a 1 KB token).
+            Some(result) => (result, true),
+            None => {
+                if let Some(pattern) = &def.validation
+                    && !pattern.is_match(token)
+                {
+                    self.hop(call, || {
+                        format!(
+                            "    authorizer {name}: {} does not match identityValidationExpression -> 401, not invoked",
+                            def.header
+                        )
+                    });
+                    return Err(GatewayError::Unauthorized);
+                }
+                let result = Arc::new(
+                    self.invoke_authorizer(call, name, &def.function, token, method_arn)
+                        .await?,
+                );
+                if ttl > 0 {
+                    let expires = now + Duration::from_secs(ttl.into());
+                    self.remember(name, token, result.clone(), expires);
+                }
+                (result, false)
+            }
+        };
+        let verdict = result.evaluate(method_arn);
+        self.hop(call, || {
+            let source = if hit {
+                format!("cache hit (TTL {ttl} s)")
+            } else if ttl == 0 {
+                "invoked (cache off)".to_owned()
+            } else {
+                format!("invoked, cached for {ttl} s")
+            };
+            format!(
+                "    authorizer {name}: {source}; principal {} -> {verdict:?} for {method_arn}",
+                result.principal_id
+            )
+        });
+        match verdict {
+            Verdict::Allow => {
+                let mut context = result.context.clone();
+                context.insert("principalId".to_owned(), result.principal_id.clone());
+                Ok(context)
+            }
+            Verdict::ExplicitDeny => Err(GatewayError::AccessDenied { explicit: true }),
+            Verdict::ImplicitDeny => Err(GatewayError::AccessDenied { explicit: false }),
+        }
+    }
+
+    async fn invoke_authorizer(
+        &self,
+        call: &Call,
+        name: &str,
+        function: &str,
+        token: &str,
+        method_arn: &str,
+    ) -> Result<AuthorizerResult, GatewayError> {
+        let Some(lambda) = self.functions.get(function) else {
+            return Err(GatewayError::AuthorizerConfiguration);
+        };
+        self.authorizer_invocations.fetch_add(1, Ordering::Relaxed);
+        let event = json!({"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn});
+        if self.verbose {
+            self.hop(call, || {
+                let mut shown = event.clone();
+                shown["authorizationToken"] =
+                    json!(format!("<token {}>", authorizer::token_fingerprint(token)));
+                format!("    authorizer {name} event {shown}")
+            });
+        }
+        let started = Instant::now();
+        let answer = lambda.invoke(event, &call.request_id).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        if self.verbose {
+            self.hop(call, || match &answer {
+                Ok(value) => format!("    authorizer {name} answered {value}"),
+                Err(error) => format!("    authorizer {name} failed {}", error.to_json()),
+            });
+        }
+        match answer {
+            // API Gateway turns exactly this error message into 401.
+            Err(error) if error.error_message == "Unauthorized" => {
+                self.hop(call, || {
+                    format!("    authorizer {name}: Unauthorized ({elapsed:.1} ms) -> 401")
+                });
+                Err(GatewayError::Unauthorized)
+            }
+            Err(error) => {
+                self.hop(call, || {
+                    format!(
+                        "    authorizer {name}: failed with {}: {} ({elapsed:.1} ms) -> 500",
+                        error.error_type, error.error_message
+                    )
+                });
+                Err(GatewayError::AuthorizerConfiguration)
+            }
+            Ok(value) => AuthorizerResult::from_response(&value).map_err(|reason| {
+                self.hop(call, || {
+                    format!("    authorizer {name}: malformed answer: {reason} -> 500")
+                });
+                GatewayError::AuthorizerConfiguration
+            }),
+        }
+    }
+
+    fn remember(&self, name: &str, token: &str, result: Arc<AuthorizerResult>, expires: Instant) {
+        let mut cache = lock(&self.cache);
+        let tokens = cache.entry(name.to_owned()).or_default();
+        if tokens.len() >= MAX_CACHED_DECISIONS {
+            let now = self.clock.now();
+            tokens.retain(|_, c| c.expires > now);
+            if tokens.len() >= MAX_CACHED_DECISIONS {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.to_owned(), CachedDecision { result, expires });
+    }
+
+    async fn integrate(
+        &self,
+        call: &Call,
+        integration: &Integration,
+        context: &RenderContext,
+    ) -> Result<Response, GatewayError> {
+        // No Content-Type counts as application/json, as in API Gateway.
+        let content_type = header_text(&call.headers, header::CONTENT_TYPE.as_str())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "application/json".to_owned());
+        let payload = match integration.request_templates.get(&content_type) {
+            Some(template) => {
+                let rendered = self.render(call, "request template", template, context)?;
+                self.hop(call, || {
+                    format!("    request template -> {}", rendered.trim_end())
+                });
+                rendered
+            }
+            None => match integration.passthrough {
+                Passthrough::WhenNoMatch => call.body.clone(),
+                Passthrough::WhenNoTemplates if integration.request_templates.is_empty() => {
+                    call.body.clone()
+                }
+                Passthrough::WhenNoTemplates | Passthrough::Never => {
+                    self.hop(call, || {
+                        format!("    no request template for {content_type} (passthroughBehavior) -> 415")
+                    });
+                    return Err(GatewayError::UnsupportedMediaType);
+                }
+            },
+        };
+
+        let (outcome, selector) = match &integration.kind {
+            IntegrationKind::Mock => {
+                // The mock answers with the status code the request template names.
+                let status = serde_json::from_str::<Value>(&payload)
+                    .ok()
+                    .and_then(|v| v.get("statusCode").map(|s| s.to_string()))
+                    .unwrap_or_else(|| "200".to_owned());
+                (Ok(String::new()), Some(status))
+            }
+            IntegrationKind::Lambda { function } => {
+                let Some(lambda) = self.functions.get(function) else {
+                    return Err(GatewayError::ApiConfiguration);
+                };
+                // Lambda refuses an event that is not JSON.
+                let event: Value = serde_json::from_str(&payload).map_err(|e| {
+                    self.hop(call, || {
+                        format!("    the request template's output is not JSON ({e}) -> 500")
+                    });
+                    GatewayError::ApiConfiguration
+                })?;
+                if self.verbose {
+                    self.hop(call, || format!("    {function} event {event}"));
+                }
+                let started = Instant::now();
+                let answer = lambda.invoke(event, &call.request_id).await;
+                let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+                match answer {
+                    Ok(value) => {
+                        self.hop(call, || {
+                            format!("    {function} -> {value} ({elapsed:.1} ms)")
+                        });
+                        (Ok(value.to_string()), None)
+                    }
+                    Err(error) => {
+                        self.hop(call, || {
+                            format!(
+                                "    {function} failed -> {} ({elapsed:.1} ms)",
+                                error.to_json()
+                            )
+                        });
+                        let message = error.error_message.clone();
+                        (Err(error), Some(message))
+                    }
+                }
+            }
+        };
+
+        // Lambda: patterns match a function error's errorMessage; success takes the
+        // default. Mock: patterns match the status code.
+        let response = selector
+            .as_deref()
+            .and_then(|s| {
+                integration
+                    .responses
+                    .iter()
+                    .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(s)))
+            })
+            .or(integration.default_response.as_ref());
+        let Some(response) = response else {
+            self.hop(call, || {
+                "    no integration response matches -> 500".to_owned()
+            });
+            return Err(GatewayError::ApiConfiguration);
+        };
+        let body = match outcome {
+            Ok(body) => body,
+            Err(error) => error_body(&error),
+        };
+        self.integration_response(call, response, body, context)
+    }
+
+    fn integration_response(
+        &self,
+        call: &Call,
+        response: &IntegrationResponse,
+        body: String,
+        context: &RenderContext,
+    ) -> Result<Response, GatewayError> {
+        let (content_type, body) = match pick_template(&response.templates) {
+            Some((content_type, template)) => {
+                let context = RenderContext {
+                    body,
+                    ..context.clone()
+                };
+                let rendered = self.render(call, "response template", template, &context)?;
+                (content_type.to_owned(), rendered)
+            }
+            None => ("application/json".to_owned(), body),
+        };
+        self.hop(call, || {
+            format!(
+                "    integration response {:?} -> {}",
+                response.key,
+                response.status.as_u16()
+            )
+        });
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(&content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        self.map_headers(call, &response.parameters, &mut headers);
+        Ok((response.status, headers, body).into_response())
+    }
+
+    fn render(
+        &self,
+        call: &Call,
+        what: &str,
+        template: &Template,
+        context: &RenderContext,
+    ) -> Result<String, GatewayError> {
+        template.render(context).map_err(|e| {
+            // Always logged: a template that fails is a bug in openapi.yaml.
+            tracing::warn!(target: "local::hop", "{} {what} failed: {e} -> 500", call.tag);
+            GatewayError::ApiConfiguration
+        })
+    }
+
+    /// A gateway response, as the definition customises it (or API Gateway's default).
+    fn gateway_response(&self, call: &Call, error: GatewayError) -> Response {
+        let responses = &self.definition.gateway_responses;
+        let default_status = error.default_status();
+        let group = if default_status.is_client_error() {
+            "DEFAULT_4XX"
+        } else {
+            "DEFAULT_5XX"
+        };
+        let specific = responses.get(error.response_type());
+        let fallback = responses.get(group);
+        // A customised type keeps its own status; otherwise DEFAULT_4XX/5XX may set one.
+        let status = match specific {
+            Some(def) => def.status.unwrap_or(default_status),
+            None => fallback.and_then(|d| d.status).unwrap_or(default_status),
+        };
+        let def = specific.or(fallback);
+
+        let mut stage_variables = self.stage_variables.clone();
+        let message = error.message();
+        for (property, value) in [
+            ("message", message.unwrap_or("").to_owned()),
+            (
+                "messageString",
+                message.map_or("null".to_owned(), |m| Value::from(m).to_string()),
+            ),
+            ("responseType", error.response_type().to_owned()),
+            ("validationErrorString", String::new()),
+        ] {
+            stage_variables.insert(format!("{ERROR_VARIABLE_PREFIX}{property}"), value);
+        }
+        let context = RenderContext {
+            stage: self.stage.clone(),
+            request_id: call.request_id.clone(),
+            http_method: call.method.clone(),
+            path: call.path.clone(),
+            source_ip: call.source_ip.clone(),
+            stage_variables,
+            ..RenderContext::default()
+        };
+        let template: &Template = match def.and_then(|d| pick_template(&d.templates)) {
+            Some((_, template)) => template,
+            None => default_gateway_template(),
+        };
+        let body = template.render(&context).unwrap_or_else(|e| {
+            tracing::warn!(target: "local::hop", "{} gateway response template failed: {e}", call.tag);
+            String::new()
+        });
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "x-amzn-errortype",
+            HeaderValue::from_static(error.error_type()),
+        );
+        if let Some(def) = def {
+            self.map_headers(call, &def.parameters, &mut headers);
+        }
+        self.hop(call, || {
+            format!(
+                "    gateway response {} -> {}",
+                error.response_type(),
+                status.as_u16()
+            )
+        });
+        (status, headers, body).into_response()
+    }
+
+    /// Sets the mapped headers; a source with no value (an unset stage variable, an
+    /// absent request header) sets nothing, as in API Gateway.
+    fn map_headers(
+        &self,
+        call: &Call,
+        parameters: &[(HeaderName, ValueSource)],
+        headers: &mut HeaderMap,
+    ) {
+        for (name, source) in parameters {
+            let value = match source {
+                ValueSource::Static(text) => Some(text.as_str()),
+                ValueSource::StageVariable(variable) => {
+                    self.stage_variables.get(variable).map(String::as_str)
+                }
+                ValueSource::RequestHeader(header) => header_text(&call.headers, header),
+                ValueSource::Context(property) => match property.as_str() {
+                    "requestId" => Some(call.request_id.as_str()),
+                    "stage" => Some(self.stage.as_str()),
+                    "httpMethod" => Some(call.method.as_str()),
+                    "path" => Some(call.path.as_str()),
+                    _ => None,
+                },
+            };
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name.clone(), value);
+            }
+        }
+    }
+
+    /// Logs one hop of a request (target `local::hop`); `line` is only built when the
+    /// target is enabled.
+    fn hop(&self, call: &Call, line: impl FnOnce() -> String) {
+        if call.logging {
+            tracing::info!(target: "local::hop", "{} {}", call.tag, line());
+        }
+    }
+}
+
+/// The body API Gateway gives response templates for a Lambda error.
+fn error_body(error: &FunctionError) -> String {
+    error.to_json().to_string()
+}
+
+/// The response template for `application/json` (what API Gateway uses for a client
+/// that accepts anything), else the first one.
+fn pick_template(templates: &BTreeMap<String, Template>) -> Option<(&str, &Template)> {
+    templates
+        .get_key_value("application/json")
+        .or_else(|| templates.iter().next())
+        .map(|(k, t)| (k.as_str(), t))
+}
+
+fn default_gateway_template() -> &'static Template {
+    static TEMPLATE: OnceLock<Template> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let source = DEFAULT_GATEWAY_TEMPLATE.replace(
+            "$context.error.messageString",
+            &format!("$stageVariables.{ERROR_VARIABLE_PREFIX}messageString"),
+        );
+        Template::parse(&source).expect("the default gateway template parses")
+    })
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The query string as API Gateway hands it to templates: the last value of a name.
+fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(
+            mapping::url_decode(name).unwrap_or_else(|_| name.to_owned()),
+            mapping::url_decode(value).unwrap_or_else(|_| value.to_owned()),
+        );
+    }
+    params
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,505 @@
+//! # local — the whole stack on one machine
+//!
+//! One command runs, on 127.0.0.1, everything the deployed stack runs in AWS:
+//!
+//! ```text
+//!  site (4100) ──POST /sign-in──► identity provider (4102): Google-shaped ID tokens, JWKS
+//!       │
+//!       └──GET /prod/hello, Authorization: <token>──► API Gateway emulator (4101)
+//!             openapi.yaml: route, TOKEN authorizer (cache, policy), request template,
+//!             integration responses, CORS, gateway responses
+//!               ├─► authorizer (production code; JWKS from the identity provider)
+//!               └─► hello
+//! ```
+//!
+//! The emulator is driven by `openapi.yaml`, the very file `template.yaml` deploys: no
+//! route, TTL, template or CORS header is written in Rust. The Lambdas run in process
+//! through their library handlers, or as the real `bootstrap` binaries behind a Lambda
+//! Runtime API ([`LambdaMode::Binaries`]).
+//!
+//! ## Run it
+//! ```text
+//! cargo xtask demo                                  # builds the site, then this
+//! cargo run -p local --bin local-stack -- --help    # the stack alone
+//! cargo test -p local                               # through real HTTP
+//! cargo bench -p local --bench load                 # 10,000 requests at 64 concurrent
+//! ```
+//!
+//! ## From a test
+//! ```no_run
+//! # async fn demo() -> Result<(), local::Error> {
+//! let stack = local::start(local::StackConfig {
+//!     api_port: 0, idp_port: 0, site_port: 0,
+//!     ..local::StackConfig::default()
+//! }).await?;
+//! println!("{} {}", stack.api_url(), stack.idp_url()); // http://127.0.0.1:P/prod ...
+//! stack.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod cli;
+pub mod definition;
+mod error;
+pub mod functions;
+pub mod gateway;
+pub mod idp;
+pub mod policy;
+pub mod runtime_api;
+pub mod site;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use definition::ApiDefinition;
+pub use error::Error;
+pub use functions::{FunctionError, LambdaFunction};
+
+use functions::{
+    AUTHORIZER_FUNCTION, HELLO_FUNCTION, InProcessAuthorizer, InProcessHello, ProcessFunction,
+};
+use gateway::{Gateway, GatewaySettings};
+use idp::IdentityProvider;
+
+/// The client ID the local identity provider issues tokens for, and the authorizer accepts.
+pub const DEFAULT_CLIENT_ID: &str = "local-demo.apps.googleusercontent.com";
+
+/// How long a Lambda binary may take to answer (its configured timeout).
+const BINARY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a server may take to finish in-flight requests when stopping.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How the stack runs the Lambda functions.
+#[derive(Clone, Default)]
+pub enum LambdaMode {
+    /// The `authorizer` and `hello` library handlers, called in process.
+    #[default]
+    InProcess,
+    /// The built `bootstrap` binaries, each behind its own Lambda Runtime API.
+    Binaries { authorizer: PathBuf, hello: PathBuf },
+    /// Any function in place of either handler (`None` keeps the in-process one): for
+    /// tests of what API Gateway does with odd answers.
+    Custom {
+        authorizer: Option<Arc<dyn LambdaFunction>>,
+        hello: Option<Arc<dyn LambdaFunction>>,
+    },
+}
+
+impl std::fmt::Debug for LambdaMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LambdaMode::InProcess => f.write_str("InProcess"),
+            LambdaMode::Binaries { authorizer, hello } => f
+                .debug_struct("Binaries")
+                .field("authorizer", authorizer)
+                .field("hello", hello)
+                .finish(),
+            LambdaMode::Custom { authorizer, hello } => f
+                .debug_struct("Custom")
+                .field("authorizer", &authorizer.as_ref().map(|_| "custom"))
+                .field("hello", &hello.as_ref().map(|_| "custom"))
+                .finish(),
+        }
+    }
+}
+
+/// The emulator's clock for the authorizer cache. Cloned handles share one clock, so a
+/// test can [`Clock::advance`] it past a TTL instead of sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicU64>,
+}
+
+impl Clock {
+    /// Now, plus however far the clock has been advanced.
+    pub fn now(&self) -> Instant {
+        Instant::now() + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
+    }
+
+    /// Moves this clock (and every clone of it) forward.
+    pub fn advance(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+/// Everything [`start`] needs. `Default` gives the command's defaults.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// The API Gateway emulator's port (0 = any free port).
+    pub api_port: u16,
+    /// The identity provider's port (0 = any free port).
+    pub idp_port: u16,
+    /// The site's port (0 = any free port); used only with `site_dir`.
+    pub site_port: u16,
+    /// Serve this built site (e.g. `site/dist`) with a generated `config.json`.
+    pub site_dir: Option<PathBuf>,
+    /// The stage name, first segment of every API path.
+    pub stage: String,
+    /// The OAuth client ID tokens are issued for and accepted with.
+    pub client_id: String,
+    /// How the Lambdas run.
+    pub lambdas: LambdaMode,
+    /// Log each hop's full JSON, not only a summary.
+    pub verbose: bool,
+    /// Replaces the definition's `authorizerResultTtlInSeconds` (0 disables the cache).
+    pub authorizer_ttl_seconds: Option<u32>,
+    /// `ALLOWED_HOSTED_DOMAINS` for the authorizer (empty: everyone).
+    pub allowed_hosted_domains: Vec<String>,
+    /// Another API definition file instead of the embedded `openapi.yaml`.
+    pub definition: Option<PathBuf>,
+    /// Stage variables; `siteOrigin` defaults to the site's URL (or
+    /// `http://127.0.0.1:{site_port}` when no site is served).
+    pub stage_variables: BTreeMap<String, String>,
+    /// The clock of the authorizer cache.
+    pub clock: Clock,
+}
+
+impl Default for StackConfig {
+    fn default() -> Self {
+        StackConfig {
+            api_port: 4101,
+            idp_port: 4102,
+            site_port: 4100,
+            site_dir: None,
+            stage: "prod".to_owned(),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            lambdas: LambdaMode::InProcess,
+            verbose: false,
+            authorizer_ttl_seconds: None,
+            allowed_hosted_domains: Vec::new(),
+            definition: None,
+            stage_variables: BTreeMap::new(),
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// A server task and the means to stop it gracefully.
+struct Server {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn bind(name: &'static str, port: u16) -> Result<TcpListener, Error> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        TcpListener::bind(addr).await.map_err(|source| Error::Bind {
+            server: name,
+            addr,
+            source,
+        })
+    }
+
+    fn spawn(listener: TcpListener, app: Router) -> Self {
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, service)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Server { addr, stop, task }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a grace period).
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// The running stack. Dropping it starts a graceful stop of every server without
+/// waiting for it; [`RunningStack::shutdown`] waits.
+pub struct RunningStack {
+    api: Mutex<Option<Server>>,
+    api_addr: SocketAddr,
+    idp: Server,
+    site: Option<Server>,
+    stage: String,
+    site_origin: String,
+    identity: Arc<IdentityProvider>,
+    gateway: Arc<Gateway>,
+    lambdas: &'static str,
+}
+
+impl std::fmt::Debug for RunningStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningStack")
+            .field("api", &self.api_url())
+            .field("idp", &self.idp_url())
+            .field("site", &self.site_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningStack {
+    /// The stage's base URL, e.g. `http://127.0.0.1:4101/prod` (the site's `apiUrl`).
+    pub fn api_url(&self) -> String {
+        format!("http://{}/{}", self.api_addr, self.stage)
+    }
+
+    /// The identity provider's base URL, e.g. `http://127.0.0.1:4102`.
+    pub fn idp_url(&self) -> String {
+        format!("http://{}", self.idp.addr)
+    }
+
+    /// The site's URL, e.g. `http://127.0.0.1:4100`, when a site is served.
+    pub fn site_url(&self) -> Option<String> {
+        self.site.as_ref().map(|s| format!("http://{}", s.addr))
+    }
+
+    /// The origin the API and the identity provider allow (stage variable `siteOrigin`).
+    pub fn site_origin(&self) -> &str {
+        &self.site_origin
+    }
+
+    /// How long tokens issued from now on live; negative issues already-expired tokens.
+    pub fn set_token_lifetime_seconds(&self, seconds: i64) {
+        self.identity.set_token_lifetime_seconds(seconds);
+    }
+
+    /// How many times the emulator has invoked the authorizer (decision cache misses).
+    pub fn authorizer_invocations(&self) -> u64 {
+        self.gateway.authorizer_invocations()
+    }
+
+    /// How the Lambdas run, for the banner: "in process" or "binaries".
+    pub fn lambdas(&self) -> &'static str {
+        self.lambdas
+    }
+
+    /// Stops the API: from now on connections to it are refused. The site and the
+    /// identity provider keep running.
+    pub async fn stop_api(&self) {
+        let server = self.api.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(server) = server {
+            server.stop().await;
+        }
+    }
+
+    /// Stops every server gracefully and the Lambda processes, if any.
+    pub async fn shutdown(self) {
+        self.stop_api().await;
+        if let Some(site) = self.site {
+            site.stop().await;
+        }
+        self.idp.stop().await;
+    }
+}
+
+/// Starts the identity provider, the Lambdas, the API Gateway emulator and, with
+/// `site_dir`, the site.
+pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
+    check_config(&config)?;
+    let definition = Arc::new(match &config.definition {
+        Some(path) => ApiDefinition::from_file(path)?,
+        None => ApiDefinition::embedded()?,
+    });
+    let unknown: Vec<String> = definition
+        .functions()
+        .into_iter()
+        .filter(|f| f != HELLO_FUNCTION && f != AUTHORIZER_FUNCTION)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::NotEmulated(format!(
+            "the Lambda function(s) {} (known: {HELLO_FUNCTION}, {AUTHORIZER_FUNCTION})",
+            unknown.join(", ")
+        )));
+    }
+    let site_dir = config
+        .site_dir
+        .as_deref()
+        .map(site::check_site_dir)
+        .transpose()?;
+
+    // Bind everything first: the URLs go into config.json, CORS and the authorizer.
+    let api_listener = Server::bind("api", config.api_port).await?;
+    let idp_listener = Server::bind("idp", config.idp_port).await?;
+    let site_listener = match site_dir {
+        Some(_) => Some(Server::bind("site", config.site_port).await?),
+        None => None,
+    };
+    let api_addr = local_addr(&api_listener);
+    let idp_url = format!("http://{}", local_addr(&idp_listener));
+    let api_url = format!("http://{api_addr}/{}", config.stage);
+    let site_port = site_listener
+        .as_ref()
+        .map_or(config.site_port, |l| local_addr(l).port());
+
+    let mut stage_variables = config.stage_variables.clone();
+    let site_origin = stage_variables
+        .entry("siteOrigin".to_owned())
+        .or_insert_with(|| format!("http://127.0.0.1:{site_port}"))
+        .clone();
+
+    let jwks_url = format!("{idp_url}/oauth2/v3/certs");
+    let identity = Arc::new(IdentityProvider::generate(
+        &config.client_id,
+        jwks_url.clone(),
+    )?);
+    let idp = Server::spawn(idp_listener, idp::app(identity.clone(), &site_origin));
+
+    let functions = match functions(&config, &jwks_url).await {
+        Ok(functions) => functions,
+        Err(error) => {
+            idp.stop().await;
+            return Err(error);
+        }
+    };
+    let gateway = Arc::new(Gateway::new(GatewaySettings {
+        definition,
+        stage: config.stage.clone(),
+        stage_variables,
+        functions,
+        ttl_override: config.authorizer_ttl_seconds,
+        clock: config.clock.clone(),
+        verbose: config.verbose,
+    }));
+    let api = Server::spawn(api_listener, gateway::app(gateway.clone()));
+    let site = match (site_listener, site_dir) {
+        (Some(listener), Some(dir)) => Some(Server::spawn(
+            listener,
+            site::app(&dir, site::config_json(&api_url, &idp_url)),
+        )),
+        _ => None,
+    };
+    Ok(RunningStack {
+        api: Mutex::new(Some(api)),
+        api_addr,
+        idp,
+        site,
+        stage: config.stage,
+        site_origin,
+        identity,
+        gateway,
+        lambdas: match config.lambdas {
+            LambdaMode::Binaries { .. } => "binaries behind a Lambda Runtime API",
+            LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
+        },
+    })
+}
+
+fn check_config(config: &StackConfig) -> Result<(), Error> {
+    let stage_ok = !config.stage.is_empty()
+        && config
+            .stage
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !stage_ok {
+        return Err(Error::InvalidSetting {
+            name: "stage",
+            detail: format!("{:?} must be letters, digits, - and _", config.stage),
+        });
+    }
+    if let Some(ttl) = config.authorizer_ttl_seconds
+        && ttl > definition::MAX_AUTHORIZER_TTL_SECONDS
+    {
+        return Err(Error::InvalidSetting {
+            name: "authorizer TTL",
+            detail: format!(
+                "{ttl} s is more than API Gateway's maximum of {} s",
+                definition::MAX_AUTHORIZER_TTL_SECONDS
+            ),
+        });
+    }
+    if let Some(reserved) = config
+        .stage_variables
+        .keys()
+        .find(|k| k.starts_with(definition::ERROR_VARIABLE_PREFIX))
+    {
+        return Err(Error::InvalidSetting {
+            name: "stage variables",
+            detail: format!("{reserved} is reserved by the emulator"),
+        });
+    }
+    Ok(())
+}
+
+fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+}
+
+/// The functions by the logical names the definition uses.
+async fn functions(
+    config: &StackConfig,
+    jwks_url: &str,
+) -> Result<BTreeMap<String, Arc<dyn LambdaFunction>>, Error> {
+    let domains = config.allowed_hosted_domains.join(",");
+    let env = [
+        ("GOOGLE_CLIENT_IDS", config.client_id.as_str()),
+        ("GOOGLE_JWKS_URL", jwks_url),
+        ("ALLOWED_HOSTED_DOMAINS", domains.as_str()),
+    ];
+    let in_process_authorizer = || async {
+        let authorizer = InProcessAuthorizer::new(|name| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .await?;
+        Ok::<Arc<dyn LambdaFunction>, Error>(Arc::new(authorizer))
+    };
+    let (authorizer, hello): (Arc<dyn LambdaFunction>, Arc<dyn LambdaFunction>) =
+        match &config.lambdas {
+            LambdaMode::InProcess => (in_process_authorizer().await?, Arc::new(InProcessHello)),
+            LambdaMode::Custom { authorizer, hello } => (
+                match authorizer {
+                    Some(f) => f.clone(),
+                    None => in_process_authorizer().await?,
+                },
+                hello
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(InProcessHello) as Arc<dyn LambdaFunction>),
+            ),
+            LambdaMode::Binaries { authorizer, hello } => {
+                for (function, path) in [("authorizer", authorizer), ("hello", hello)] {
+                    if !path.is_file() {
+                        return Err(Error::MissingBinary {
+                            function,
+                            path: path.clone(),
+                        });
+                    }
+                }
+                let spawn_error = |path: &PathBuf| {
+                    let path = path.clone();
+                    move |source| Error::Spawn { path, source }
+                };
+                let authorizer_fn =
+                    ProcessFunction::start(authorizer, "authorizer", &env, BINARY_TIMEOUT)
+                        .await
+                        .map_err(spawn_error(authorizer))?;
+                let hello_fn = ProcessFunction::start(hello, "hello", &[], BINARY_TIMEOUT)
+                    .await
+                    .map_err(spawn_error(hello))?;
+                (Arc::new(authorizer_fn), Arc::new(hello_fn))
+            }
+        };
+    Ok(BTreeMap::from([
+        (AUTHORIZER_FUNCTION.to_owned(), authorizer),
+        (HELLO_FUNCTION.to_owned(), hello),
+    ]))
+}

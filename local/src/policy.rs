@@ -1,0 +1,333 @@
+//! What API Gateway does with a TOKEN authorizer's answer: check its shape, then evaluate
+//! its IAM policy against the method ARN of each request.
+//!
+//! Hand-written because no library evaluates API Gateway's subset of IAM: `Allow`/`Deny`
+//! statements whose `Action` and `Resource` are matched with `*` and `?` wildcards, where
+//! an explicit Deny wins over any Allow and no matching Allow is an implicit deny.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// A well-formed authorizer answer, kept in the decision cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerResult {
+    /// `principalId`.
+    pub principal_id: String,
+    statements: Vec<Statement>,
+    /// `context`, every value in the string form templates see, plus nothing else
+    /// (`principalId` is added where templates read it).
+    pub context: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Statement {
+    allow: bool,
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+/// The policy's verdict for one method ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    /// A Deny statement matched: 403 "... with an explicit deny".
+    ExplicitDeny,
+    /// No Allow statement matched: 403.
+    ImplicitDeny,
+}
+
+/// The action API Gateway checks, lower-cased (IAM actions are case-insensitive).
+const INVOKE: &str = "execute-api:invoke";
+
+impl AuthorizerResult {
+    /// Checks an authorizer's JSON answer as API Gateway does. `Err` says what is wrong;
+    /// API Gateway then answers 500 (`AUTHORIZER_CONFIGURATION_ERROR`).
+    pub fn from_response(response: &Value) -> Result<Self, String> {
+        let object = response
+            .as_object()
+            .ok_or("the answer is not a JSON object")?;
+        let principal_id = match object.get("principalId") {
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err("principalId is missing".into());
+            }
+            Some(_) => return Err("principalId must be a string".into()),
+        };
+        let document = match object.get("policyDocument") {
+            Some(Value::Object(document)) => document,
+            None | Some(Value::Null) => return Err("policyDocument is missing".into()),
+            Some(_) => return Err("policyDocument must be an object".into()),
+        };
+        let statements = match document.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(item @ Value::Object(_)) => vec![item],
+            _ => return Err("policyDocument.Statement is missing".into()),
+        };
+        let statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| statement(s).map_err(|e| format!("Statement[{i}]: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut context = BTreeMap::new();
+        match object.get("context") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (key, value) in map {
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Null => {
+                            return Err(format!(
+                                "context.{key} is null; values must be strings, numbers or booleans"
+                            ));
+                        }
+                        Value::Array(_) | Value::Object(_) => {
+                            return Err(format!(
+                                "context.{key} is an {}; values must be strings, numbers or booleans",
+                                if value.is_array() { "array" } else { "object" }
+                            ));
+                        }
+                    };
+                    context.insert(key.clone(), text);
+                }
+            }
+            Some(_) => return Err("context must be an object".into()),
+        }
+        Ok(AuthorizerResult {
+            principal_id,
+            statements,
+            context,
+        })
+    }
+
+    /// Evaluates the policy for `method_arn`: explicit Deny wins, then any Allow.
+    pub fn evaluate(&self, method_arn: &str) -> Verdict {
+        let applies = |s: &Statement| {
+            s.actions.iter().any(|a| wildcard_match(a, INVOKE))
+                && s.resources.iter().any(|r| wildcard_match(r, method_arn))
+        };
+        let mut allowed = false;
+        for statement in self.statements.iter().filter(|s| applies(s)) {
+            if !statement.allow {
+                return Verdict::ExplicitDeny;
+            }
+            allowed = true;
+        }
+        if allowed {
+            Verdict::Allow
+        } else {
+            Verdict::ImplicitDeny
+        }
+    }
+}
+
+fn statement(value: &Value) -> Result<Statement, String> {
+    let object = value.as_object().ok_or("not an object")?;
+    let allow = match object.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => true,
+        Some("Deny") => false,
+        _ => return Err("Effect must be \"Allow\" or \"Deny\"".into()),
+    };
+    if object.contains_key("NotAction") || object.contains_key("NotResource") {
+        return Err("NotAction/NotResource are not supported in authorizer policies".into());
+    }
+    Ok(Statement {
+        allow,
+        actions: strings(object.get("Action"), "Action")?
+            .into_iter()
+            .map(|a| a.to_ascii_lowercase())
+            .collect(),
+        resources: strings(object.get("Resource"), "Resource")?,
+    })
+}
+
+fn strings(value: Option<&Value>, field: &str) -> Result<Vec<String>, String> {
+    match value {
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{field} must hold strings"))
+            })
+            .collect(),
+        _ => Err(format!("{field} is missing")),
+    }
+}
+
+/// IAM's wildcards: `*` is any run of characters (including `/` and none), `?` exactly
+/// one character; everything else matches itself. Iterative with one backtrack point,
+/// so it is linear in practice and never recurses on hostile patterns.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        // Every character is one byte: no need to decode (the usual case, per request).
+        return wildcard_match_units(pattern.as_bytes(), text.as_bytes());
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    wildcard_match_units(&p, &t)
+}
+
+fn wildcard_match_units<T: PartialEq + WildcardUnit>(p: &[T], t: &[T]) -> bool {
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi].is_one() || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi].is_any() {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(WildcardUnit::is_any)
+}
+
+/// A character or byte that may be a wildcard.
+trait WildcardUnit {
+    /// `*`.
+    fn is_any(&self) -> bool;
+    /// `?`.
+    fn is_one(&self) -> bool;
+}
+
+impl WildcardUnit for char {
+    fn is_any(&self) -> bool {
+        *self == '*'
+    }
+    fn is_one(&self) -> bool {
+        *self == '?'
+    }
+}
+
+impl WildcardUnit for u8 {
+    fn is_any(&self) -> bool {
+        *self == b'*'
+    }
+    fn is_one(&self) -> bool {
+        *self == b'?'
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello";
+
+    fn result(statements: Value) -> AuthorizerResult {
+        AuthorizerResult::from_response(&json!({
+            "principalId": "u",
+            "policyDocument": {"Version": "2012-10-17", "Statement": statements}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn wildcards_follow_iam() {
+        assert!(wildcard_match("*", ""));
+        // `?` is one character, not one byte.
+        assert!(wildcard_match("caf?/*", "café/x"));
+        assert!(!wildcard_match("caf??", "café"));
+        assert!(wildcard_match("a*/*", "a/b/c/d"));
+        assert!(wildcard_match("arn:*:greetlocal/prod/*/*", ARN));
+        assert!(wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GE?/hello",
+            ARN
+        ));
+        assert!(!wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/P?ST/hello",
+            ARN
+        ));
+        assert!(!wildcard_match(
+            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/dev/*",
+            ARN
+        ));
+        assert!(!wildcard_match("?", ""));
+        assert!(wildcard_match("*?", "x"));
+        assert!(!wildcard_match("abc", "abcd"));
+    }
+
+    #[test]
+    fn explicit_deny_wins_over_allow() {
+        let r = result(json!([
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["execute-api:*"], "Resource": [ARN]}
+        ]));
+        assert_eq!(r.evaluate(ARN), Verdict::ExplicitDeny);
+        assert_eq!(r.evaluate(&ARN.replace("GET", "POST")), Verdict::Allow);
+    }
+
+    #[test]
+    fn actions_match_without_regard_to_case() {
+        let r = result(json!([{"Effect": "Allow", "Action": "Execute-API:*", "Resource": "*"}]));
+        assert_eq!(r.evaluate(ARN), Verdict::Allow);
+    }
+
+    #[test]
+    fn no_matching_allow_is_an_implicit_deny() {
+        let r = result(json!({"Effect": "Allow", "Action": "execute-api:Invoke",
+            "Resource": "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/other"}));
+        assert_eq!(r.evaluate(ARN), Verdict::ImplicitDeny);
+        let r = result(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
+        assert_eq!(r.evaluate(ARN), Verdict::ImplicitDeny);
+    }
+
+    #[test]
+    fn context_values_become_strings() {
+        let r = AuthorizerResult::from_response(&json!({
+            "principalId": "u",
+            "policyDocument": {"Statement": []},
+            "context": {"name": "Jane", "verified": true, "n": 42, "x": 1.5}
+        }))
+        .unwrap();
+        assert_eq!(r.context["verified"], "true");
+        assert_eq!(r.context["n"], "42");
+        assert_eq!(r.context["x"], "1.5");
+    }
+
+    #[test]
+    fn malformed_answers_are_refused_with_the_reason() {
+        let policy = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let cases = [
+            (json!({"policyDocument": policy}), "principalId is missing"),
+            (json!({"principalId": "u"}), "policyDocument is missing"),
+            (
+                json!({"principalId": "u", "policyDocument": policy, "context": {"a": {"b": 1}}}),
+                "context.a is an object; values must be strings, numbers or booleans",
+            ),
+            (
+                json!({"principalId": "u", "policyDocument": policy, "context": {"a": [1]}}),
+                "context.a is an array; values must be strings, numbers or booleans",
+            ),
+            (
+                json!({"principalId": "u", "policyDocument": {"Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]}}),
+                "Statement[0]: Effect must be \"Allow\" or \"Deny\"",
+            ),
+            (
+                json!({"principalId": "u", "policyDocument": {"Statement": [{"Effect": "Allow", "Action": "*"}]}}),
+                "Statement[0]: Resource is missing",
+            ),
+            (json!("Allow"), "the answer is not a JSON object"),
+        ];
+        for (answer, reason) in cases {
+            assert_eq!(
+                AuthorizerResult::from_response(&answer),
+                Err(reason.to_owned()),
+                "{answer}"
+            );
+        }
+    }
+}

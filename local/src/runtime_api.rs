@@ -1,0 +1,363 @@
+//! A minimal AWS Lambda Runtime API (the `2018-06-01` endpoints a runtime calls) on
+//! 127.0.0.1, and a child process running a `bootstrap` binary against it.
+//!
+//! The local stack uses it to run the real `authorizer` and `hello` binaries
+//! ([`crate::LambdaMode::Binaries`]); the workspace's tests use it (through `testkit`)
+//! to drive each built binary the way Lambda does. Written here because AWS's Runtime
+//! Interface Emulator needs a download and owns a fixed port; this is the same protocol,
+//! small enough to read in one sitting.
+//!
+//! Like one Lambda execution environment, a process handles one invocation at a time:
+//! concurrent [`LambdaProcess::invoke`] calls queue and are answered in turn.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{Notify, oneshot, watch};
+
+/// How an invocation (or the start-up) ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The function returned this JSON.
+    Response(Value),
+    /// The function reported an error.
+    Error {
+        error_type: String,
+        error_message: String,
+    },
+    /// The process exited before answering.
+    Exited {
+        status: Option<i32>,
+        init_error: Option<Value>,
+    },
+    /// No answer within the time limit.
+    TimedOut,
+}
+
+/// The most output kept for [`LambdaProcess::output`]; older output is dropped.
+const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// The deadline announced to the function for each invocation.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<VecDeque<(String, Value)>>,
+    queued: Notify,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    init_error: Mutex<Option<Value>>,
+    next_polls: Mutex<Vec<Instant>>,
+    function_name: String,
+}
+
+/// A `bootstrap` process with its own Runtime API; killed when dropped.
+pub struct LambdaProcess {
+    shared: Arc<Shared>,
+    /// `Some(exit code)` once the process has exited.
+    exited: watch::Receiver<Option<Option<i32>>>,
+    /// Dropping it kills the process.
+    _kill: oneshot::Sender<()>,
+    output: Arc<Mutex<Vec<u8>>>,
+    server: tokio::task::JoinHandle<()>,
+    counter: AtomicU64,
+    started: Instant,
+}
+
+impl std::fmt::Debug for LambdaProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaProcess")
+            .field("function", &self.shared.function_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LambdaProcess {
+    /// Starts the Runtime API and the binary with the variables Lambda sets plus `env`.
+    /// The process sees no other variable of ours but `PATH`. Each line it prints is
+    /// kept (see [`LambdaProcess::output`]) and logged at debug level under the target
+    /// `local::lambda`.
+    pub async fn start(
+        binary: &Path,
+        function_name: &str,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            function_name: function_name.to_owned(),
+            ..Shared::default()
+        });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+
+        let mut command = tokio::process::Command::new(binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local-stream")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function_name}"),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let started = Instant::now();
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                server.abort();
+                return Err(error);
+            }
+        };
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().map(|s| Box::new(s) as BoxedRead);
+        let stderr = child.stderr.take().map(|s| Box::new(s) as BoxedRead);
+        for stream in [stdout, stderr].into_iter().flatten() {
+            tokio::spawn(collect_lines(
+                stream,
+                output.clone(),
+                function_name.to_owned(),
+            ));
+        }
+
+        // One task owns the child: it reports the exit, and kills the process when the
+        // `LambdaProcess` is dropped (the kill sender closes).
+        let (exit_tx, exited) = watch::channel(None);
+        let (kill, kill_rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let status = tokio::select! {
+                status = child.wait() => status,
+                _ = kill_rx => {
+                    let _ = child.start_kill();
+                    child.wait().await
+                }
+            };
+            let _ = exit_tx.send(Some(status.ok().and_then(|s| s.code())));
+        });
+
+        Ok(LambdaProcess {
+            shared,
+            exited,
+            _kill: kill,
+            output,
+            server,
+            counter: AtomicU64::new(0),
+            started,
+        })
+    }
+
+    /// Sends one event and waits up to `timeout` for the answer.
+    pub async fn invoke(&self, event: Value, timeout: Duration) -> Outcome {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let (tx, mut rx) = oneshot::channel();
+        lock(&self.shared.waiting).insert(id.clone(), tx);
+        lock(&self.shared.queue).push_back((id.clone(), event));
+        self.shared.queued.notify_one();
+        let mut exited = self.exited.clone();
+        let outcome = tokio::select! {
+            outcome = &mut rx => outcome.unwrap_or(Outcome::TimedOut),
+            status = exited.wait_for(Option::is_some) => {
+                // The process may have answered just before exiting.
+                match rx.try_recv() {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Exited {
+                        status: status.ok().and_then(|s| *s).flatten(),
+                        init_error: lock(&self.shared.init_error).clone(),
+                    },
+                }
+            }
+            _ = tokio::time::sleep(timeout) => Outcome::TimedOut,
+        };
+        // An unanswered invocation must not be handed to the function later.
+        lock(&self.shared.waiting).remove(&id);
+        lock(&self.shared.queue).retain(|(queued, _)| *queued != id);
+        outcome
+    }
+
+    /// Waits for the process to exit (e.g. after a failed init).
+    pub async fn wait_for_exit(&self, timeout: Duration) -> Outcome {
+        let mut exited = self.exited.clone();
+        match tokio::time::timeout(timeout, exited.wait_for(Option::is_some)).await {
+            Ok(status) => Outcome::Exited {
+                status: status.ok().and_then(|s| *s).flatten(),
+                init_error: lock(&self.shared.init_error).clone(),
+            },
+            Err(_) => Outcome::TimedOut,
+        }
+    }
+
+    /// Whether the process has exited.
+    pub fn has_exited(&self) -> bool {
+        self.exited.borrow().is_some()
+    }
+
+    /// Time from spawning to the runtime's first `next` poll (init finished), if any.
+    pub fn init_duration(&self) -> Option<Duration> {
+        lock(&self.shared.next_polls)
+            .first()
+            .map(|t| t.duration_since(self.started))
+    }
+
+    /// When the process was spawned.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// What the process wrote to stdout and stderr (the last MiB).
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.output)).into_owned()
+    }
+}
+
+impl Drop for LambdaProcess {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+type BoxedRead = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Keeps a process's output line by line, and logs each line.
+async fn collect_lines(stream: BoxedRead, output: Arc<Mutex<Vec<u8>>>, function: String) {
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        tracing::debug!(
+            target: "local::lambda",
+            function = %function,
+            "{}",
+            String::from_utf8_lossy(&line).trim_end()
+        );
+        let mut kept = lock(&output);
+        kept.extend_from_slice(&line);
+        if kept.len() > MAX_OUTPUT_BYTES {
+            let excess = kept.len() - MAX_OUTPUT_BYTES;
+            kept.drain(..excess);
+        }
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere mid-update of plain data.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> Response {
+    lock(&shared.next_polls).push(Instant::now());
+    loop {
+        let notified = shared.queued.notified();
+        let queued = lock(&shared.queue).pop_front();
+        if let Some((id, event)) = queued {
+            let deadline = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| (d + DEADLINE).as_millis())
+                .unwrap_or(0);
+            let arn = format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:{}",
+                shared.function_name
+            );
+            let mut headers = HeaderMap::new();
+            for (name, value) in [
+                ("lambda-runtime-aws-request-id", id),
+                ("lambda-runtime-deadline-ms", deadline.to_string()),
+                ("lambda-runtime-invoked-function-arn", arn),
+                (
+                    "lambda-runtime-trace-id",
+                    "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
+                ),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
+            }
+            return (StatusCode::OK, headers, event.to_string()).into_response();
+        }
+        notified.await;
+    }
+}
+
+async fn respond(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: String,
+) -> StatusCode {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    finish(&shared, &id, Outcome::Response(value))
+}
+
+async fn fail(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: String,
+) -> StatusCode {
+    let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    finish(
+        &shared,
+        &id,
+        Outcome::Error {
+            error_type: field("errorType"),
+            error_message: field("errorMessage"),
+        },
+    )
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    *lock(&shared.init_error) = Some(value);
+    StatusCode::ACCEPTED
+}
+
+fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
+    match lock(&shared.waiting).remove(id) {
+        Some(tx) => {
+            let _ = tx.send(outcome);
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}

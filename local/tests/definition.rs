@@ -1,0 +1,101 @@
+//! The API definition: openapi.yaml is what the emulator runs, and a definition the
+//! emulator cannot reproduce faithfully is refused at start-up with the place named.
+
+use local::{ApiDefinition, Error};
+
+#[test]
+fn openapi_yaml_defines_the_greeting_api() {
+    let definition = ApiDefinition::embedded().unwrap();
+    assert_eq!(definition.title, "greeting-api");
+    assert_eq!(
+        definition.routes(),
+        [(
+            "/hello".to_owned(),
+            vec!["GET".to_owned(), "OPTIONS".to_owned()]
+        )]
+    );
+    assert_eq!(
+        definition.authorizer_ttl_seconds("GoogleIdToken"),
+        Some(300)
+    );
+    assert_eq!(
+        definition.functions().into_iter().collect::<Vec<_>>(),
+        ["AuthorizerFunction", "HelloFunction"]
+    );
+}
+
+#[test]
+fn request_template_in_openapi_yaml_is_mapping_request_vtl_byte_for_byte() {
+    let definition = ApiDefinition::embedded().unwrap();
+    assert_eq!(
+        definition.request_template("GET", "/hello", "application/json"),
+        Some(mapping::REQUEST_TEMPLATE),
+        "edit mapping/request.vtl, then copy it into openapi.yaml"
+    );
+}
+
+fn refusal(yaml: &str) -> String {
+    ApiDefinition::parse(yaml, "test.yaml")
+        .unwrap_err()
+        .to_string()
+}
+
+const MOCK: &str = "x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{\"statusCode\": 200}'}, responses: {default: {statusCode: '200'}}}";
+
+#[test]
+fn integrations_the_emulator_does_not_reproduce_are_refused() {
+    let yaml = "paths:\n  /a:\n    get:\n      x-amazon-apigateway-integration: {type: http_proxy, uri: 'https://example.com'}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition uses an integration of type http_proxy (paths./a.get.x-amazon-apigateway-integration); only aws (Lambda, non-proxy) and mock are emulated, which the local stack does not emulate; see local/README.md"
+    );
+}
+
+#[test]
+fn a_mapped_header_the_method_response_does_not_declare_is_refused() {
+    let yaml = "paths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: '200', responseParameters: {method.response.header.X-Y: \"'z'\"}}}}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: paths./a.get.x-amazon-apigateway-integration.responses.\"default\": method.response.header.X-Y is not declared in the 200 method response's headers"
+    );
+}
+
+#[test]
+fn a_template_outside_the_emulated_vtl_subset_is_refused_with_its_place() {
+    let yaml = format!(
+        "paths:\n  /a:\n    get:\n      responses: {{'200': {{description: ok}}}}\n      {MOCK}\nx-amazon-apigateway-gateway-responses:\n  DEFAULT_4XX:\n    responseTemplates:\n      application/json: '#macro(x)#end'\n"
+    );
+    let message = refusal(&yaml);
+    assert!(
+        message.starts_with("the API definition test.yaml: x-amazon-apigateway-gateway-responses.DEFAULT_4XX.responseTemplates.application/json: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_authorizer_ttl_above_3600_is_refused() {
+    let yaml = "paths: {}\ncomponents:\n  securitySchemes:\n    A:\n      type: apiKey\n      name: Authorization\n      in: header\n      x-amazon-apigateway-authorizer: {type: token, authorizerUri: {'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations'}, authorizerResultTtlInSeconds: 3601}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: components.securitySchemes.A: authorizerResultTtlInSeconds must be 0 to 3600, not 3601"
+    );
+}
+
+#[test]
+fn a_request_authorizer_is_refused() {
+    let yaml = "paths: {}\ncomponents:\n  securitySchemes:\n    A:\n      type: apiKey\n      name: Authorization\n      in: header\n      x-amazon-apigateway-authorizer: {type: request, authorizerUri: 'x'}\n";
+    assert!(matches!(
+        ApiDefinition::parse(yaml, "test.yaml"),
+        Err(Error::NotEmulated(what)) if what.starts_with("a request authorizer")
+    ));
+}
+
+#[test]
+fn invalid_yaml_names_the_line() {
+    let message = refusal("paths:\n  /a: [unclosed\n");
+    assert!(
+        message.starts_with("the API definition test.yaml: "),
+        "{message}"
+    );
+    assert!(message.contains("line"), "{message}");
+}

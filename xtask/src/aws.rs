@@ -1,0 +1,89 @@
+//! AWS tooling, installed from PyPI into a virtual environment cached outside the
+//! repository, and the offline checks of `template.yaml` that `cargo xtask test` runs.
+
+use std::path::PathBuf;
+
+use crate::step::Step;
+
+/// Pinned tools: SAM CLI (build, validate, deploy; ships AWS's Runtime Interface
+/// Emulator), cfn-lint, cargo-lambda (prebuilt wheel, with zig for cross-compiling),
+/// and the AWS CLI (uploads, invalidations).
+pub const AWS_TOOLS: [&str; 4] = [
+    "aws-sam-cli==1.170.0",
+    "cfn-lint==1.58.0",
+    "cargo-lambda==1.9.2",
+    "awscli==1.46.3",
+];
+
+/// The region the offline checks pretend to be in (`sam validate` needs one).
+const CHECK_REGION: &str = "us-east-1";
+
+/// Where the tools live: `$GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
+pub fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GREETING_STACK_AWS_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("target"));
+    cache.join("greeting-stack").join("aws-venv")
+}
+
+/// A program from the tools' virtual environment.
+pub fn tool(name: &str) -> String {
+    tools_dir().join("bin").join(name).display().to_string()
+}
+
+/// `PATH` with the tools first (cargo-lambda and zig must be found by `sam build`).
+pub fn tools_path() -> String {
+    let bin = tools_dir().join("bin");
+    match std::env::var("PATH") {
+        Ok(path) if !path.is_empty() => format!("{}:{path}", bin.display()),
+        _ => bin.display().to_string(),
+    }
+}
+
+/// Creates the virtual environment if needed and installs the pinned tools; when they
+/// are already there, pip only confirms it (a few seconds, no download).
+pub fn install_step() -> Step {
+    let venv = tools_dir().display().to_string();
+    let script = format!(
+        "set -e; test -x {venv}/bin/pip || python3 -m venv {venv}; \
+         {venv}/bin/pip install --quiet --disable-pip-version-check {}",
+        AWS_TOOLS.join(" ")
+    );
+    Step::new(
+        "AWS tools (SAM CLI, cfn-lint, cargo-lambda)",
+        "sh",
+        &["-c", &script],
+    )
+    .hint("needs python3 with venv (Debian: apt-get install python3-venv) and access to PyPI")
+}
+
+/// Environment for SAM CLI: no telemetry, a region, the tools on PATH.
+fn sam_env(step: Step) -> Step {
+    step.env("SAM_CLI_TELEMETRY", "0")
+        .env("AWS_DEFAULT_REGION", CHECK_REGION)
+        .env("PATH", tools_path())
+}
+
+/// The checks of the AWS side that need no AWS account.
+pub fn offline_check_steps() -> Vec<Step> {
+    vec![
+        install_step(),
+        Step::new("cfn-lint", tool("cfn-lint"), &["template.yaml"])
+            .hint("fix template.yaml as cfn-lint says (rule IDs are explained at github.com/aws-cloudformation/cfn-lint)"),
+        sam_env(Step::new("sam validate", tool("sam"), &["validate", "--lint"]))
+            .hint("fix template.yaml as sam validate says"),
+        sam_env(Step::new("sam build (cargo-lambda, arm64)", tool("sam"), &["build"]))
+            .hint("run `sam build --debug` with the tools on PATH to see cargo-lambda's output"),
+        Step::new(
+            "bootstraps under AWS's Runtime Interface Emulator",
+            "cargo",
+            &["test", "--locked", "-p", "authorizer", "-p", "hello", "--test", "rie", "--", "--ignored"],
+        )
+        .env("GREETING_STACK_AWS_TOOLS", tools_dir().display().to_string())
+        .hint("rerun with `-- --nocapture` to see the emulator's output"),
+    ]
+}

@@ -1,0 +1,87 @@
+//! `cargo xtask test`: every check the project has, in the order that fails fastest.
+
+use crate::aws;
+use crate::step::Step;
+
+/// The steps of `cargo xtask test`.
+pub fn test_steps(quick: bool) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if !quick {
+        steps.push(
+            Step::new(
+                "rustfmt and clippy components",
+                "rustup",
+                &["component", "add", "rustfmt", "clippy"],
+            )
+            .hint("install rustup (https://rustup.rs) or add the components by hand"),
+        );
+        steps.push(
+            Step::new("formatting", "cargo", &["fmt", "--all", "--check"])
+                .hint("run `cargo fmt --all` and commit the result"),
+        );
+        steps.push(
+            Step::new(
+                "lints",
+                "cargo",
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            )
+            .hint("fix the warnings above; `cargo clippy --fix` handles many"),
+        );
+    }
+    steps.push(
+        Step::new(
+            "workspace tests",
+            "cargo",
+            &["test", "--workspace", "--locked"],
+        )
+        .hint("rerun one crate with `cargo test -p <crate>`; add `-- --nocapture` for output"),
+    );
+    if !quick {
+        steps.extend(crate::site::test_steps());
+        steps.extend(aws::offline_check_steps());
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_run_checks_formatting_and_lints_before_tests_then_aws() {
+        let titles: Vec<String> = test_steps(false).into_iter().map(|s| s.title).collect();
+        assert_eq!(
+            titles,
+            [
+                "rustfmt and clippy components",
+                "formatting",
+                "lints",
+                "workspace tests",
+                "site tools (wasm32 target, trunk, wasm-bindgen, wasm-opt, chromium)",
+                "site lints (wasm32)",
+                "site build (release, size budget)",
+                "browser tests (headless Chromium, local stack)",
+                "AWS tools (SAM CLI, cfn-lint, cargo-lambda)",
+                "cfn-lint",
+                "sam validate",
+                "sam build (cargo-lambda, arm64)",
+                "bootstraps under AWS's Runtime Interface Emulator",
+            ]
+        );
+    }
+
+    #[test]
+    fn quick_run_only_tests() {
+        let steps = test_steps(true);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].args, ["test", "--workspace", "--locked"]);
+    }
+}
