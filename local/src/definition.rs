@@ -30,17 +30,6 @@ pub const MAX_AUTHORIZER_TTL_SECONDS: u32 = 3600;
 /// API Gateway's default `authorizerResultTtlInSeconds` when the definition sets none.
 const DEFAULT_AUTHORIZER_TTL_SECONDS: u32 = 300;
 
-/// The stage-variable names `$context.error.*` is rewritten to; see [`rewrite_error_variables`].
-pub(crate) const ERROR_VARIABLE_PREFIX: &str = "apigwError_";
-
-/// The `$context.error` properties gateway response templates may read.
-const ERROR_PROPERTIES: [&str; 4] = [
-    "message",
-    "messageString",
-    "responseType",
-    "validationErrorString",
-];
-
 /// A compiled API definition.
 #[derive(Debug)]
 pub struct ApiDefinition {
@@ -484,8 +473,7 @@ fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
         let mut templates = BTreeMap::new();
         for (content_type, source) in &response.templates {
             let at = format!("{at}.responseTemplates.{content_type}");
-            let rewritten = rewrite_error_variables(&at, source)?;
-            templates.insert(content_type.clone(), parse_template(&at, &rewritten)?);
+            templates.insert(content_type.clone(), parse_gateway_template(&at, source)?);
         }
         gateway_responses.insert(
             kind,
@@ -789,6 +777,24 @@ fn parse_template(at: &str, source: &str) -> Result<Template, Problem> {
     Template::parse(source).map_err(|e| invalid(at, e))
 }
 
+/// A gateway response template, rendered once here with a sample `$context.error` so that
+/// a misspelt property (`$context.error.mesage`) stops the stack at start-up instead of
+/// turning a 401 into a 500 later.
+fn parse_gateway_template(at: &str, source: &str) -> Result<Template, Problem> {
+    let template = parse_template(at, source)?;
+    let mut sample = mapping::RenderContext::default();
+    for (key, value) in [
+        ("message", "Unauthorized"),
+        ("messageString", "\"Unauthorized\""),
+        ("responseType", "UNAUTHORIZED"),
+        ("validationErrorString", ""),
+    ] {
+        sample.error.insert(key.to_owned(), value.to_owned());
+    }
+    template.render(&sample).map_err(|e| invalid(at, e))?;
+    Ok(template)
+}
+
 /// A Java-style whole-string match. The `regex` crate differs from Java in corners these
 /// patterns don't reach (e.g. Java's `.` also excludes `\r`, U+0085, U+2028, U+2029).
 fn anchored_regex(at: &str, pattern: &str) -> Result<Regex, Problem> {
@@ -834,65 +840,21 @@ fn value_source(at: &str, source: &str) -> Result<ValueSource, Problem> {
     )))
 }
 
-/// Rewrites `$context.error.<property>` in a gateway response template to a reserved
-/// stage variable.
-///
-/// Why: the `mapping` renderer emulates the `$context` of *request* templates, which has
-/// no `error`; gateway responses are the only templates that read it. Rewriting the
-/// reference (not substituting text) keeps every Velocity construct around it intact
-/// (`#if($context.error.message == ...)`, `$!{...}`, quotes), and the renderer still
-/// parses the template once at start-up. Drop this when `mapping::RenderContext` grows
-/// an `error` field.
-fn rewrite_error_variables(at: &str, source: &str) -> Result<String, Problem> {
-    static REFERENCE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let reference = REFERENCE.get_or_init(|| {
-        Regex::new(r"\$(!?)(\{?)context\.error\.([A-Za-z]+)").expect("a valid pattern")
-    });
-    if let Some(unknown) = reference
-        .captures_iter(source)
-        .map(|c| c[3].to_owned())
-        .find(|p| !ERROR_PROPERTIES.contains(&p.as_str()))
-    {
-        return Err(invalid(
-            at,
-            format!(
-                "$context.error.{unknown} is not a property of $context.error ({})",
-                ERROR_PROPERTIES.join(", ")
-            ),
-        ));
-    }
-    Ok(reference
-        .replace_all(
-            source,
-            format!("$$${{1}}${{2}}stageVariables.{ERROR_VARIABLE_PREFIX}${{3}}"),
-        )
-        .into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn error_variables_become_reserved_stage_variables() {
-        let out = rewrite_error_variables(
-            "t",
-            r#"{"message": $context.error.messageString, "t": "$!{context.error.responseType}"}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            r#"{"message": $stageVariables.apigwError_messageString, "t": "$!{stageVariables.apigwError_responseType}"}"#
-        );
-    }
-
-    #[test]
-    fn unknown_error_property_is_refused() {
-        let Err(Problem::Invalid(detail)) = rewrite_error_variables("t", "$context.error.nope")
+    fn misspelt_error_property_in_a_gateway_response_is_refused_at_load() {
+        let Err(Problem::Invalid(detail)) =
+            parse_gateway_template("t", r#"{"message": $context.error.mesage}"#)
         else {
             panic!("accepted");
         };
-        assert!(detail.contains("$context.error.nope"), "{detail}");
+        assert!(detail.contains("$context.error.mesage"), "{detail}");
+        assert!(
+            parse_gateway_template("t", r#"{"message": $context.error.messageString}"#).is_ok()
+        );
     }
 
     #[test]

@@ -27,8 +27,7 @@ use serde_json::{Value, json};
 
 use crate::Clock;
 use crate::definition::{
-    ApiDefinition, ERROR_VARIABLE_PREFIX, Integration, IntegrationKind, IntegrationResponse,
-    Passthrough, ValueSource,
+    ApiDefinition, Integration, IntegrationKind, IntegrationResponse, Passthrough, ValueSource,
 };
 use crate::functions::{FunctionError, LambdaFunction};
 use crate::policy::{AuthorizerResult, Verdict};
@@ -343,6 +342,8 @@ impl Gateway {
                 .iter()
                 .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
                 .collect(),
+            // Request templates have no $context.error (gateway responses set it).
+            error: Default::default(),
         };
         match self
             .integrate(call, &found.operation.integration, &context)
@@ -683,9 +684,8 @@ impl Gateway {
         };
         let def = specific.or(fallback);
 
-        let mut stage_variables = self.stage_variables.clone();
         let message = error.message();
-        for (property, value) in [
+        let error_properties = [
             ("message", message.unwrap_or("").to_owned()),
             (
                 "messageString",
@@ -693,16 +693,18 @@ impl Gateway {
             ),
             ("responseType", error.response_type().to_owned()),
             ("validationErrorString", String::new()),
-        ] {
-            stage_variables.insert(format!("{ERROR_VARIABLE_PREFIX}{property}"), value);
-        }
+        ];
         let context = RenderContext {
             stage: self.stage.clone(),
             request_id: call.request_id.clone(),
             http_method: call.method.clone(),
             path: call.path.clone(),
             source_ip: call.source_ip.clone(),
-            stage_variables,
+            stage_variables: self.stage_variables.clone(),
+            error: error_properties
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
             ..RenderContext::default()
         };
         let template: &Template = match def.and_then(|d| pick_template(&d.templates)) {
@@ -791,11 +793,7 @@ fn pick_template(templates: &BTreeMap<String, Template>) -> Option<(&str, &Templ
 fn default_gateway_template() -> &'static Template {
     static TEMPLATE: OnceLock<Template> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let source = DEFAULT_GATEWAY_TEMPLATE.replace(
-            "$context.error.messageString",
-            &format!("$stageVariables.{ERROR_VARIABLE_PREFIX}messageString"),
-        );
-        Template::parse(&source).expect("the default gateway template parses")
+        Template::parse(DEFAULT_GATEWAY_TEMPLATE).expect("the default gateway template parses")
     })
 }
 

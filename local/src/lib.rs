@@ -424,16 +424,6 @@ fn check_config(config: &StackConfig) -> Result<(), Error> {
             ),
         });
     }
-    if let Some(reserved) = config
-        .stage_variables
-        .keys()
-        .find(|k| k.starts_with(definition::ERROR_VARIABLE_PREFIX))
-    {
-        return Err(Error::InvalidSetting {
-            name: "stage variables",
-            detail: format!("{reserved} is reserved by the emulator"),
-        });
-    }
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 /// | `path_params`     | `$input.params('x')`, `$input.params().path`            |
 /// | `query`           | `$input.params('x')`, `$input.params().querystring`     |
 /// | `headers`         | `$input.params('x')`, `$input.params().header`          |
+/// | `error`           | `$context.error.<key>` (gateway response templates)     |
 ///
 /// The authorizer's context values are strings here: API Gateway hands numbers and
 /// booleans to templates in their string form (`42`, `true`) too.
@@ -55,6 +56,10 @@ pub struct RenderContext {
     /// Request headers. `$input.params('x')` looks names up case-insensitively;
     /// `$input.params().header.get('x')` is an exact map lookup, as in Java.
     pub headers: BTreeMap<String, String>,
+    /// What gateway response templates read as `$context.error`: `message`,
+    /// `messageString` (the message as a JSON string, or `null`), `responseType` and
+    /// `validationErrorString`. Empty for request templates.
+    pub error: BTreeMap<String, String>,
 }
 
 impl RenderContext {

@@ -54,7 +54,9 @@
 //! * `$context.authorizer.<key>` (any key the authorizer returned, and `principalId`),
 //!   `$context.identity.sourceIp`, `$context.identity.userAgent`, `$context.stage`,
 //!   `$context.requestId`, `$context.httpMethod`, `$context.resourcePath`,
-//!   `$context.path`. Any other `$context` variable is an error, not an empty string.
+//!   `$context.path`, and for gateway response templates `$context.error.message`,
+//!   `messageString`, `responseType`, `validationErrorString`. Any other `$context`
+//!   variable is an error, not an empty string.
 //! * `$stageVariables.<name>`.
 //! * `$input.body`; `$input.json('$.a.b')` (the selected JSON as compact text, `{}` for
 //!   `'$'` on an empty body, nothing for a path that does not exist);

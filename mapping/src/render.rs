@@ -14,7 +14,7 @@ use crate::value::{self, Builtin, Value};
 
 /// The `$context` properties this renderer emulates.
 const CONTEXT_PROPERTIES: &str =
-    "authorizer, identity, stage, requestId, httpMethod, resourcePath, path";
+    "authorizer, identity, error, stage, requestId, httpMethod, resourcePath, path";
 
 pub(crate) struct Renderer<'a> {
     context: &'a RenderContext,
@@ -217,6 +217,7 @@ impl<'a> Renderer<'a> {
             Value::Builtin(Builtin::Context) => match name {
                 "authorizer" => Value::StrMap(&context.authorizer),
                 "identity" => Value::Builtin(Builtin::Identity),
+                "error" => Value::Builtin(Builtin::Error),
                 "stage" => text(&context.stage),
                 "requestId" => text(&context.request_id),
                 "httpMethod" => text(&context.http_method),
@@ -239,6 +240,19 @@ impl<'a> Renderer<'a> {
                         offset,
                         format!(
                             "$context.identity.{name} is not emulated (supported: sourceIp, userAgent)"
+                        ),
+                    ));
+                }
+            },
+            Value::Builtin(Builtin::Error) => match name {
+                "message" | "messageString" | "responseType" | "validationErrorString" => {
+                    context.error.get(name).map_or(Value::Null, text)
+                }
+                _ => {
+                    return Err(Pending::unsupported(
+                        offset,
+                        format!(
+                            "$context.error.{name} is not a property of $context.error (message, messageString, responseType, validationErrorString)"
                         ),
                     ));
                 }

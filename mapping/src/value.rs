@@ -35,6 +35,7 @@ pub(crate) enum Value<'a> {
 pub(crate) enum Builtin {
     Context,
     Identity,
+    Error,
     Input,
     Util,
     StageVariables,
@@ -64,6 +65,7 @@ impl Value<'_> {
             Value::Map(_) | Value::StrMap(_) => "a map",
             Value::Builtin(Builtin::Context) => "$context",
             Value::Builtin(Builtin::Identity) => "$context.identity",
+            Value::Builtin(Builtin::Error) => "$context.error",
             Value::Builtin(Builtin::Input) => "$input",
             Value::Builtin(Builtin::Util) => "$util",
             Value::Builtin(Builtin::StageVariables) => "$stageVariables",

@@ -331,3 +331,22 @@ fn map_and_list_methods_and_indexes() {
         ("#foreach($v in $input.path('$.a').values())$v#end", "x"),
     ]);
 }
+
+#[test]
+fn gateway_response_templates_read_context_error() {
+    let mut context = RenderContext::default();
+    for (key, value) in [
+        ("message", "Unauthorized"),
+        ("messageString", "\"Unauthorized\""),
+        ("responseType", "UNAUTHORIZED"),
+    ] {
+        context.error.insert(key.to_owned(), value.to_owned());
+    }
+    assert_eq!(
+        render_with(
+            r#"{"message": $context.error.messageString, "type": "$context.error.responseType", "raw": "${context.error.message}", "v": "$!context.error.validationErrorString"}"#,
+            &context
+        ),
+        r#"{"message": "Unauthorized", "type": "UNAUTHORIZED", "raw": "Unauthorized", "v": ""}"#
+    );
+}

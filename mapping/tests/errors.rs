@@ -107,6 +107,7 @@ fn unsupported_api_gateway_variables_are_refused_when_rendered() {
     let cases: &[(&str, (usize, usize))] = &[
         ("{\"id\": \"$context.apiId\"}", (1, 18)),
         ("$context.identity.caller", (1, 19)),
+        ("$context.error.reason", (1, 16)),
         ("$util.escapeJson('x')", (1, 7)),
         ("$input.headers", (1, 8)),
         ("$input.body()", (1, 8)),

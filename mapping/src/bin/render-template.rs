@@ -123,6 +123,8 @@ fn main() -> ExitCode {
         path_params: args.path_params.into_iter().collect(),
         query: args.query.into_iter().collect(),
         headers: args.headers.into_iter().collect(),
+        // Request templates have no $context.error; gateway responses do.
+        error: Default::default(),
     };
     if !context.authorizer.contains_key("name") {
         eprintln!(
