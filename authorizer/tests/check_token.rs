@@ -41,29 +41,37 @@ fn check_token(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// Runs `check-token` offline against the test JWKS at `at`, with `extra` arguments; the
+/// token goes on the command line, or on standard input when `stdin` is set.
+fn check_offline(token: &str, at: u64, extra: &[&str], stdin: bool) -> (Option<i32>, String) {
+    let file = jwks_file();
+    let at = at.to_string();
+    let mut args = vec![
+        "--client-id",
+        CLIENT_ID,
+        "--jwks-file",
+        file.to_str().unwrap(),
+        "--at",
+        &at,
+    ];
+    args.extend_from_slice(extra);
+    let output = if stdin {
+        check_token(&args, Some(&format!("Bearer {token}\n")))
+    } else {
+        args.push(token);
+        check_token(&args, None)
+    };
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn explains_an_accepted_token() {
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
-    let file = jwks_file();
-    let at = NOW.to_string();
-    let output = check_token(
-        &[
-            "--client-id",
-            CLIENT_ID,
-            "--jwks-file",
-            file.to_str().unwrap(),
-            "--at",
-            &at,
-            &token,
-        ],
-        None,
-    );
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (code, text) = check_offline(&token, NOW, &[], false);
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("decision   ALLOW (API Gateway calls the backend)"),
         "{text}"
@@ -75,73 +83,32 @@ fn explains_an_accepted_token() {
 #[test]
 fn explains_an_expired_token_read_from_stdin() {
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
-    let file = jwks_file();
-    let at = (NOW + 3600 + 61).to_string();
-    let output = check_token(
-        &[
-            "--client-id",
-            CLIENT_ID,
-            "--jwks-file",
-            file.to_str().unwrap(),
-            "--at",
-            &at,
-        ],
-        Some(&format!("Bearer {token}\n")),
+    let at = NOW + 3600 + 61;
+    let (code, text) = check_offline(&token, at, &[], true);
+    assert_eq!(code, Some(1), "{text}");
+    let expected = format!(
+        "decision   UNAUTHORIZED (401): the token expired at {} (now {at}) [expired]",
+        NOW + 3600
     );
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains(&format!(
-            "decision   UNAUTHORIZED (401): the token expired at {} (now {at}) [expired]",
-            NOW + 3600
-        )),
-        "{text}"
-    );
+    assert!(text.contains(&expected), "{text}");
 }
 
 #[test]
 fn explains_a_wrong_audience() {
     let token = sign(&PRIMARY, &google_claims("someone-else", NOW));
-    let file = jwks_file();
-    let at = NOW.to_string();
-    let output = check_token(
-        &[
-            "--client-id",
-            CLIENT_ID,
-            "--jwks-file",
-            file.to_str().unwrap(),
-            "--at",
-            &at,
-            &token,
-        ],
-        None,
+    let (code, text) = check_offline(&token, NOW, &[], false);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("UNAUTHORIZED (401): the audience is not one of the configured client IDs [wrong_audience]"),
+        "{text}"
     );
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("UNAUTHORIZED (401): the audience is not one of the configured client IDs [wrong_audience]"), "{text}");
 }
 
 #[test]
 fn explains_a_hosted_domain_refusal() {
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, NOW));
-    let file = jwks_file();
-    let at = NOW.to_string();
-    let output = check_token(
-        &[
-            "--client-id",
-            CLIENT_ID,
-            "--jwks-file",
-            file.to_str().unwrap(),
-            "--at",
-            &at,
-            "--hosted-domain",
-            "example.com",
-            &token,
-        ],
-        None,
-    );
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let (code, text) = check_offline(&token, NOW, &["--hosted-domain", "example.com"], false);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("decision   DENY (403): the account belongs to no Google Workspace domain"),
         "{text}"
