@@ -46,6 +46,10 @@ pub struct Cli {
     /// How the Lambdas run.
     #[arg(long, value_enum, default_value_t = Lambdas::InProcess)]
     pub lambdas: Lambdas,
+    /// AWS's Lambda Runtime Interface Emulator for --lambdas rie (default: the one in
+    /// the aws-sam-cli that `cargo xtask test` installs in ~/.cache/greeting-stack).
+    #[arg(long, value_name = "PATH")]
+    pub rie: Option<PathBuf>,
     /// The authorizer binary for --lambdas binaries.
     #[arg(long, default_value = "target/debug/authorizer", value_name = "PATH")]
     pub authorizer_bin: PathBuf,
@@ -67,6 +71,8 @@ pub enum Lambdas {
     InProcess,
     /// The real bootstrap binaries behind a Lambda Runtime API, as in AWS.
     Binaries,
+    /// The real bootstrap binaries under AWS's Lambda Runtime Interface Emulator.
+    Rie,
 }
 
 const AFTER_HELP: &str = "\
@@ -76,6 +82,7 @@ Examples:
   cargo run -p local --bin local-stack -- --no-site --authorizer-ttl 0 --verbose
   cargo build -p authorizer -p hello --bins && \\
     cargo run -p local --bin local-stack -- --lambdas binaries
+  cargo run -p local --bin local-stack -- --lambdas rie   (AWS's emulator, after `cargo xtask test`)
 
 RUST_LOG filters the log (default: local=info; local::lambda=debug shows the binaries' logs).";
 
@@ -92,6 +99,16 @@ impl Cli {
             lambdas: match self.lambdas {
                 Lambdas::InProcess => LambdaMode::InProcess,
                 Lambdas::Binaries => LambdaMode::Binaries {
+                    authorizer: self.authorizer_bin.clone(),
+                    hello: self.hello_bin.clone(),
+                },
+                Lambdas::Rie => LambdaMode::Rie {
+                    // Not installed: the bare name is looked up on PATH, and a failed
+                    // start names it (the --rie help says where it comes from).
+                    rie: self.rie.clone().unwrap_or_else(|| {
+                        crate::rie::locate(None)
+                            .unwrap_or_else(|_| PathBuf::from("aws-lambda-rie-x86_64"))
+                    }),
                     authorizer: self.authorizer_bin.clone(),
                     hello: self.hello_bin.clone(),
                 },

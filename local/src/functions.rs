@@ -17,6 +17,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::rie::{self, Rie};
 use crate::runtime_api::{LambdaProcess, Outcome};
 
 /// A boxed, sendable future (what [`LambdaFunction::invoke`] returns).
@@ -185,6 +186,48 @@ impl LambdaFunction for ProcessFunction {
                         "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
                         self.timeout.as_secs_f64()
                     ),
+                }),
+            }
+        })
+    }
+}
+
+/// A built `bootstrap` binary under AWS's Lambda Runtime Interface Emulator.
+#[derive(Debug)]
+pub struct RieFunction {
+    rie: Rie,
+    timeout: Duration,
+}
+
+impl RieFunction {
+    /// Starts the emulator `rie` running `binary` with `env`.
+    pub async fn start(
+        rie: &Path,
+        binary: &Path,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> std::io::Result<Self> {
+        Ok(RieFunction {
+            rie: Rie::start(rie, binary, env).await?,
+            timeout,
+        })
+    }
+}
+
+impl LambdaFunction for RieFunction {
+    fn invoke(&self, event: Value, _: &str) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin(async move {
+            match self.rie.invoke(&event, self.timeout).await {
+                Ok(body) => match rie::as_error(&body) {
+                    Some((error_type, error_message)) => Err(FunctionError {
+                        error_type,
+                        error_message,
+                    }),
+                    None => Ok(body),
+                },
+                Err(message) => Err(FunctionError {
+                    error_type: "Runtime.EmulatorError".into(),
+                    error_message: message,
                 }),
             }
         })

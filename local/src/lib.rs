@@ -14,8 +14,9 @@
 //!
 //! The emulator is driven by `openapi.yaml`, the very file `template.yaml` deploys: no
 //! route, TTL, template or CORS header is written in Rust. The Lambdas run in process
-//! through their library handlers, or as the real `bootstrap` binaries behind a Lambda
-//! Runtime API ([`LambdaMode::Binaries`]).
+//! through their library handlers, as the real `bootstrap` binaries behind a Lambda
+//! Runtime API ([`LambdaMode::Binaries`]), or as those binaries under AWS's own Lambda
+//! Runtime Interface Emulator when it is installed ([`LambdaMode::Rie`]).
 //!
 //! ## Run it
 //! ```text
@@ -44,6 +45,7 @@ pub mod functions;
 pub mod gateway;
 pub mod idp;
 pub mod policy;
+pub mod rie;
 pub mod runtime_api;
 pub mod site;
 
@@ -65,6 +67,7 @@ pub use functions::{FunctionError, LambdaFunction};
 
 use functions::{
     AUTHORIZER_FUNCTION, HELLO_FUNCTION, InProcessAuthorizer, InProcessHello, ProcessFunction,
+    RieFunction,
 };
 use gateway::{Gateway, GatewaySettings};
 use idp::IdentityProvider;
@@ -86,6 +89,13 @@ pub enum LambdaMode {
     InProcess,
     /// The built `bootstrap` binaries, each behind its own Lambda Runtime API.
     Binaries { authorizer: PathBuf, hello: PathBuf },
+    /// The built `bootstrap` binaries, each under AWS's own Lambda Runtime Interface
+    /// Emulator (`rie`, from the aws-sam-cli wheel; see [`rie::locate`]).
+    Rie {
+        rie: PathBuf,
+        authorizer: PathBuf,
+        hello: PathBuf,
+    },
     /// Any function in place of either handler (`None` keeps the in-process one): for
     /// tests of what API Gateway does with odd answers.
     Custom {
@@ -100,6 +110,16 @@ impl std::fmt::Debug for LambdaMode {
             LambdaMode::InProcess => f.write_str("InProcess"),
             LambdaMode::Binaries { authorizer, hello } => f
                 .debug_struct("Binaries")
+                .field("authorizer", authorizer)
+                .field("hello", hello)
+                .finish(),
+            LambdaMode::Rie {
+                rie,
+                authorizer,
+                hello,
+            } => f
+                .debug_struct("Rie")
+                .field("rie", rie)
                 .field("authorizer", authorizer)
                 .field("hello", hello)
                 .finish(),
@@ -396,6 +416,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         gateway,
         lambdas: match config.lambdas {
             LambdaMode::Binaries { .. } => "binaries behind a Lambda Runtime API",
+            LambdaMode::Rie { .. } => "binaries under AWS's Runtime Interface Emulator",
             LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
         },
     })
@@ -485,6 +506,31 @@ async fn functions(
                 let hello_fn = ProcessFunction::start(hello, "hello", &[], BINARY_TIMEOUT)
                     .await
                     .map_err(spawn_error(hello))?;
+                (Arc::new(authorizer_fn), Arc::new(hello_fn))
+            }
+            LambdaMode::Rie {
+                rie,
+                authorizer,
+                hello,
+            } => {
+                for (function, path) in [("authorizer", authorizer), ("hello", hello)] {
+                    if !path.is_file() {
+                        return Err(Error::MissingBinary {
+                            function,
+                            path: path.clone(),
+                        });
+                    }
+                }
+                let spawn_error = |path: &PathBuf| {
+                    let path = path.clone();
+                    move |source| Error::Spawn { path, source }
+                };
+                let authorizer_fn = RieFunction::start(rie, authorizer, &env, BINARY_TIMEOUT)
+                    .await
+                    .map_err(spawn_error(rie))?;
+                let hello_fn = RieFunction::start(rie, hello, &[], BINARY_TIMEOUT)
+                    .await
+                    .map_err(spawn_error(rie))?;
                 (Arc::new(authorizer_fn), Arc::new(hello_fn))
             }
         };

@@ -141,16 +141,7 @@ impl LambdaProcess {
                 return Err(error);
             }
         };
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().map(|s| Box::new(s) as BoxedRead);
-        let stderr = child.stderr.take().map(|s| Box::new(s) as BoxedRead);
-        for stream in [stdout, stderr].into_iter().flatten() {
-            tokio::spawn(collect_lines(
-                stream,
-                output.clone(),
-                function_name.to_owned(),
-            ));
-        }
+        let output = collect_output(&mut child, function_name);
 
         // One task owns the child: it reports the exit, and kills the process when the
         // `LambdaProcess` is dropped (the kill sender closes).
@@ -251,6 +242,21 @@ impl Drop for LambdaProcess {
 type BoxedRead = Box<dyn AsyncRead + Send + Unpin>;
 
 /// Keeps a process's output line by line, and logs each line.
+/// Keeps what a child process writes to stdout and stderr (the last
+/// `MAX_OUTPUT_BYTES`), logging each line at debug level under `local::lambda`.
+pub(crate) fn collect_output(
+    child: &mut tokio::process::Child,
+    function: &str,
+) -> Arc<Mutex<Vec<u8>>> {
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let stdout = child.stdout.take().map(|s| Box::new(s) as BoxedRead);
+    let stderr = child.stderr.take().map(|s| Box::new(s) as BoxedRead);
+    for stream in [stdout, stderr].into_iter().flatten() {
+        tokio::spawn(collect_lines(stream, output.clone(), function.to_owned()));
+    }
+    output
+}
+
 async fn collect_lines(stream: BoxedRead, output: Arc<Mutex<Vec<u8>>>, function: String) {
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();

@@ -3,52 +3,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use common::*;
 use local::{LambdaMode, StackConfig};
 use reqwest::StatusCode;
-
-/// Builds (or finds up to date) the two binaries in this test's own target directory and
-/// profile. `cargo build` is a no-op when they are current, so a stale binary is never
-/// tested, whether this runs under `cargo test --workspace` or `cargo test -p local`.
-fn built_binaries() -> (PathBuf, PathBuf) {
-    // target/<profile>/deps/binaries-<hash>
-    let exe = std::env::current_exe().expect("the test's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let target_dir = profile_dir.parent().expect("target");
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "authorizer",
-            "-p",
-            "hello",
-            "--bins",
-            "--target-dir",
-        ])
-        .arg(target_dir);
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        command.arg("--release");
-    }
-    let status = command.status().expect("cargo runs");
-    assert!(
-        status.success(),
-        "building the Lambda binaries failed: {status}"
-    );
-    (profile_dir.join("authorizer"), profile_dir.join("hello"))
-}
 
 #[tokio::test]
 async fn built_binaries_greet_and_refuse_like_the_in_process_handlers() {

@@ -81,7 +81,10 @@ pub fn offline_check_steps() -> Vec<Step> {
         Step::new(
             "bootstraps under AWS's Runtime Interface Emulator",
             "cargo",
-            &["test", "--locked", "-p", "authorizer", "-p", "hello", "--test", "rie", "--", "--ignored"],
+            &[
+                "test", "--locked", "-p", "authorizer", "-p", "hello", "-p", "local", "--test", "rie", "--",
+                "--ignored",
+            ],
         )
         .env("GREETING_STACK_AWS_TOOLS", tools_dir().display().to_string())
         .hint("rerun with `-- --nocapture` to see the emulator's output"),

@@ -1,0 +1,45 @@
+//! The real `bootstrap` binaries under AWS's own Lambda Runtime Interface Emulator,
+//! answering through the emulated API Gateway. Needs the emulator: `cargo xtask test`
+//! installs it and runs this with `--ignored`.
+
+mod common;
+
+use common::*;
+use local::{LambdaMode, StackConfig};
+use reqwest::StatusCode;
+
+#[tokio::test]
+#[ignore = "needs AWS's Runtime Interface Emulator: run through `cargo xtask test`"]
+async fn binaries_under_the_runtime_interface_emulator_greet_and_refuse() {
+    let rie = local::rie::locate(None).unwrap();
+    let (authorizer, hello_bin) = built_binaries();
+    let stack = start(StackConfig {
+        lambdas: LambdaMode::Rie {
+            rie,
+            authorizer,
+            hello: hello_bin,
+        },
+        ..config()
+    })
+    .await;
+    assert_eq!(
+        stack.lambdas(),
+        "binaries under AWS's Runtime Interface Emulator"
+    );
+
+    let token = sign_in(&stack, "O'Brien \"Bob\" <b>x</b>", "bob@example.com").await;
+    let answer = hello(&stack, Some(&token)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"message": "Hello O'Brien \"Bob\" <b>x</b>!"})
+    );
+
+    let refused = hello(&stack, Some(&tamper(&token))).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(
+        refused.json(),
+        serde_json::json!({"message": "Unauthorized"})
+    );
+    stack.shutdown().await;
+}
