@@ -608,10 +608,34 @@ mod tests {
 
     #[test]
     fn refuses_constructs_without_an_exact_equivalent() {
-        for pattern in [
-            "a$", "\\b", "(?i)a", "a*+", "(?=a)", "\\1", "[a[b]]", "[a&&b]",
+        for (pattern, error) in [
+            (
+                "a$",
+                "`$` is not supported: in Java it also matches before a final line terminator, \
+                 which the regex crate cannot express; use `\\z` for the end of input",
+            ),
+            (
+                "\\b",
+                "`\\b` and `\\B` are not supported: Java's word boundary is not the regex crate's",
+            ),
+            ("(?i)a", "inline flags such as (?i) are not supported"),
+            (
+                "a*+",
+                "possessive quantifiers (`*+`, `++`, ...) are not supported",
+            ),
+            ("(?=a)", "look-ahead and look-behind are not supported"),
+            ("\\1", "back-references are not supported"),
+            ("[a[b]]", "nested character classes are not supported"),
+            (
+                "[a&&b]",
+                "character class intersection (`&&`) is not supported",
+            ),
         ] {
-            assert!(ReplaceAll::new(pattern, "").is_err(), "{pattern}");
+            assert_eq!(
+                ReplaceAll::new(pattern, "").err().as_deref(),
+                Some(error),
+                "{pattern}"
+            );
         }
     }
 

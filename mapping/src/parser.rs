@@ -916,7 +916,13 @@ mod tests {
         assert_eq!(unescape_unicode(r"\\'").unwrap(), r"\\'");
         assert_eq!(unescape_unicode(r"a\n\u0041").unwrap(), "a\\nA");
         assert_eq!(unescape_unicode(r"\uD83D\uDE00!").unwrap(), "😀!");
-        assert!(unescape_unicode(r"\uD83D").is_err());
-        assert!(unescape_unicode(r"\user").is_err());
+        assert_eq!(
+            unescape_unicode(r"\uD83D").unwrap_err(),
+            "a \\u escape leaves a lone surrogate"
+        );
+        assert_eq!(
+            unescape_unicode(r"\user").unwrap_err(),
+            "`\\u` in a string literal must be followed by four hex digits"
+        );
     }
 }

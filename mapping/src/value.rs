@@ -324,8 +324,21 @@ mod tests {
                 PathStep::Index(2)
             ]
         );
-        for path in ["a", "$..a", "$.*", "$[?(@.a)]", "$[0:2]"] {
-            assert!(parse_json_path(path).is_err(), "{path}");
+        let only = "is not supported (only $, .name, ['name'] and [n])";
+        for (path, error) in [
+            ("a", "JSONPath \"a\" must start with `$`".to_owned()),
+            (
+                "$..a",
+                format!("JSONPath \"$..a\": deep scan (`..`) {only}"),
+            ),
+            ("$.*", format!("JSONPath \"$.*\": the wildcard `*` {only}")),
+            (
+                "$[?(@.a)]",
+                format!("JSONPath \"$[?(@.a)]\": `[?(@.a)]` {only}"),
+            ),
+            ("$[0:2]", format!("JSONPath \"$[0:2]\": `[0:2]` {only}")),
+        ] {
+            assert_eq!(parse_json_path(path), Err(error), "{path}");
         }
     }
 }

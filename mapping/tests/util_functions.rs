@@ -88,11 +88,23 @@ fn url_decode_is_javas_strict_form_decoding() {
             "input {input:?}"
         );
     }
-    for invalid in ["%", "%4", "%zz", "%-1", "a%g0"] {
-        assert!(
-            url_decode(invalid).is_err(),
-            "{invalid:?} should be rejected"
-        );
+    for (invalid, error) in [
+        ("%", "incomplete trailing escape (%) pattern"),
+        ("%4", "incomplete trailing escape (%) pattern"),
+        (
+            "%zz",
+            "illegal hex characters in escape (%) pattern: \"zz\"",
+        ),
+        (
+            "%-1",
+            "illegal hex characters in escape (%) pattern - negative value",
+        ),
+        (
+            "a%g0",
+            "illegal hex characters in escape (%) pattern: \"g0\"",
+        ),
+    ] {
+        assert_eq!(url_decode(invalid).unwrap_err(), error, "{invalid:?}");
     }
 }
 
@@ -108,11 +120,14 @@ fn base64_round_trips_utf8_and_decodes_like_javas_basic_decoder() {
     // Padding is optional but must be right when present.
     assert_eq!(base64_decode("YQ").as_deref(), Ok("a"));
     assert_eq!(base64_decode("YQ==").as_deref(), Ok("a"));
-    for invalid in ["YQ=", "Y", "a b=", "YQ==\n", "*"] {
-        assert!(
-            base64_decode(invalid).is_err(),
-            "{invalid:?} should be rejected"
-        );
+    for (invalid, error) in [
+        ("YQ=", "invalid base64: incomplete padding"),
+        ("Y", "invalid base64: Invalid input length: 1"),
+        ("a b=", "invalid base64: Invalid symbol 32, offset 1."),
+        ("YQ==\n", "invalid base64: Invalid symbol 10, offset 4."),
+        ("*", "invalid base64: Invalid symbol 42, offset 0."),
+    ] {
+        assert_eq!(base64_decode(invalid).unwrap_err(), error, "{invalid:?}");
     }
 }
 

@@ -110,7 +110,12 @@ mod tests {
         assert!(matches!(cli.command, Task::Test { quick: true }));
         let cli = Cli::try_parse_from(["cargo xtask", "deploy", "--dry-run"]).unwrap();
         assert!(matches!(cli.command, Task::Deploy(ref a) if a.dry_run));
-        assert!(Cli::try_parse_from(["cargo xtask", "launch"]).is_err());
+        assert_eq!(
+            Cli::try_parse_from(["cargo xtask", "launch"])
+                .unwrap_err()
+                .kind(),
+            clap::error::ErrorKind::InvalidSubcommand
+        );
         let cli = Cli::try_parse_from(["cargo xtask", "demo", "--", "--verbose"]).unwrap();
         assert!(
             matches!(cli.command, Task::Demo { ref stack_args } if stack_args == &["--verbose"])

@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn budget_counts_wasm_and_js_together() {
-        assert!(size(&[100 * 1024, 50 * 1024]).check_budget().is_ok());
+        assert_eq!(size(&[100 * 1024, 50 * 1024]).check_budget(), Ok(()));
         let error = size(&[100 * 1024, 51 * 1024]).check_budget().unwrap_err();
         assert!(
             error.contains("over the 150.0 KB budget by 1.0 KB"),
