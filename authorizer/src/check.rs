@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::policy::{self, Decision};
-use crate::verify::{Verifier, parse_token};
+use crate::verify::{Verifier, parse_token, strip_bearer};
 use crate::{Config, Error, KeySet};
 
 /// The method ARN used when none is given: a GET /hello on a local `prod` stage.
@@ -64,11 +64,7 @@ pub fn check(token: &str, config: &Config, keys: &KeySet, method_arn: &str, now:
 /// A human explanation: the token's (unverified) header and claims, then the verdict.
 pub fn explain(token: &str, config: &Config, keys: &KeySet, verdict: &Verdict, now: u64) -> String {
     let mut out = String::new();
-    let compact = token.trim();
-    let compact = compact
-        .strip_prefix("Bearer ")
-        .or_else(|| compact.strip_prefix("bearer "))
-        .unwrap_or(compact);
+    let compact = strip_bearer(token.trim());
     let segments: Vec<&str> = compact.splitn(3, '.').collect();
     let _ = writeln!(
         out,

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::keys::{CachePolicy, HttpKeyFetcher, KeyCache, KeyFetcher};
 use crate::policy::{self, Decision};
-use crate::verify::{Verifier, parse_token};
+use crate::verify::{UnverifiedToken, Verifier, parse_token};
 use crate::{Config, Error, LambdaFailure};
 
 /// Everything a warm Lambda keeps between invocations: configuration, the prepared
@@ -70,8 +70,21 @@ impl<F: KeyFetcher> Authorizer<F> {
         method_arn: &str,
         now: u64,
     ) -> Result<Outcome, Error> {
+        self.decide(parse_token(authorization), method_arn, now)
+            .await
+    }
+
+    /// [`Authorizer::authorize`] for a header already parsed: the handler reads the
+    /// `kid` for its log line and must not parse the token a second time.
+    async fn decide(
+        &self,
+        token: Result<UnverifiedToken<'_>, Error>,
+        method_arn: &str,
+        now: u64,
+    ) -> Result<Outcome, Error> {
+        // A broken event is reported before anything about the token.
         let resource = policy::stage_resource(method_arn)?;
-        let token = parse_token(authorization)?;
+        let token = token?;
         let key = self.keys.key(&token.kid).await?;
         let claims = self.verifier.verify(&token, &key, now)?;
         let decision = policy::decide(&claims, &self.config);
@@ -91,8 +104,9 @@ pub async fn function_handler<F: KeyFetcher>(
     let token = request.authorization_token.as_deref().unwrap_or("");
     let method_arn = request.method_arn.as_deref().unwrap_or("");
     let fingerprint = token_fingerprint(token);
-    let kid = parse_token(token).ok().map(|t| t.kid);
-    match authorizer.authorize(token, method_arn, unix_now()).await {
+    let parsed = parse_token(token);
+    let kid = parsed.as_ref().ok().map(|t| t.kid.clone());
+    match authorizer.decide(parsed, method_arn, unix_now()).await {
         Ok(outcome) => {
             match &outcome.decision {
                 Decision::Allow => tracing::info!(

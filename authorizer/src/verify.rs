@@ -134,7 +134,7 @@ fn explain_header(segment: &str) -> Error {
 }
 
 /// Accepts `Bearer <jwt>` with the scheme in any case (RFC 9110) or the bare JWT.
-fn strip_bearer(value: &str) -> &str {
+pub(crate) fn strip_bearer(value: &str) -> &str {
     match value.get(..7) {
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
         _ if value.eq_ignore_ascii_case("bearer") => "",
