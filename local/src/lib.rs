@@ -51,7 +51,7 @@ pub mod site;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -448,6 +448,25 @@ fn check_config(config: &StackConfig) -> Result<(), Error> {
     Ok(())
 }
 
+/// Both Lambda binaries must exist before anything is started.
+fn require_binaries(authorizer: &Path, hello: &Path) -> Result<(), Error> {
+    for (function, path) in [("authorizer", authorizer), ("hello", hello)] {
+        if !path.is_file() {
+            return Err(Error::MissingBinary {
+                function,
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Turns a failure to start `path` into the stack's error.
+fn spawn_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
+    let path = path.to_path_buf();
+    move |source| Error::Spawn { path, source }
+}
+
 fn local_addr(listener: &TcpListener) -> SocketAddr {
     listener
         .local_addr()
@@ -487,18 +506,7 @@ async fn functions(
                     .unwrap_or_else(|| Arc::new(InProcessHello) as Arc<dyn LambdaFunction>),
             ),
             LambdaMode::Binaries { authorizer, hello } => {
-                for (function, path) in [("authorizer", authorizer), ("hello", hello)] {
-                    if !path.is_file() {
-                        return Err(Error::MissingBinary {
-                            function,
-                            path: path.clone(),
-                        });
-                    }
-                }
-                let spawn_error = |path: &PathBuf| {
-                    let path = path.clone();
-                    move |source| Error::Spawn { path, source }
-                };
+                require_binaries(authorizer, hello)?;
                 let authorizer_fn =
                     ProcessFunction::start(authorizer, "authorizer", &env, BINARY_TIMEOUT)
                         .await
@@ -513,18 +521,7 @@ async fn functions(
                 authorizer,
                 hello,
             } => {
-                for (function, path) in [("authorizer", authorizer), ("hello", hello)] {
-                    if !path.is_file() {
-                        return Err(Error::MissingBinary {
-                            function,
-                            path: path.clone(),
-                        });
-                    }
-                }
-                let spawn_error = |path: &PathBuf| {
-                    let path = path.clone();
-                    move |source| Error::Spawn { path, source }
-                };
+                require_binaries(authorizer, hello)?;
                 let authorizer_fn = RieFunction::start(rie, authorizer, &env, BINARY_TIMEOUT)
                     .await
                     .map_err(spawn_error(rie))?;

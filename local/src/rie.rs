@@ -5,13 +5,12 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::runtime_api::collect_output;
+use crate::runtime_api::{collect_output, isolated_command};
 
 /// Finds `aws-lambda-rie-x86_64` in an aws-sam-cli virtualenv: `venv` if given, else
 /// `GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
@@ -68,19 +67,13 @@ impl Rie {
         env: &[(&str, &str)],
     ) -> std::io::Result<Self> {
         let (invoke_port, api_port) = (free_port()?, free_port()?);
-        let mut command = tokio::process::Command::new(rie);
+        let mut command = isolated_command(rie);
         command
             .arg("--runtime-interface-emulator-address")
             .arg(format!("127.0.0.1:{invoke_port}"))
             .arg("--runtime-api-address")
             .arg(format!("127.0.0.1:{api_port}"))
-            .arg(bootstrap)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .arg(bootstrap);
         for (k, v) in env {
             command.env(k, v);
         }

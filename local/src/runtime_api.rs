@@ -112,10 +112,8 @@ impl LambdaProcess {
             let _ = axum::serve(listener, app).await;
         });
 
-        let mut command = tokio::process::Command::new(binary);
+        let mut command = isolated_command(binary);
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -125,11 +123,7 @@ impl LambdaProcess {
                 "AWS_LAMBDA_LOG_GROUP_NAME",
                 format!("/aws/lambda/{function_name}"),
             )
-            .env("AWS_REGION", "us-east-1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .env("AWS_REGION", "us-east-1");
         for (k, v) in env {
             command.env(k, v);
         }
@@ -242,6 +236,21 @@ impl Drop for LambdaProcess {
 type BoxedRead = Box<dyn AsyncRead + Send + Unpin>;
 
 /// Keeps a process's output line by line, and logs each line.
+/// A command for a Lambda process (or the emulator running one): it sees no variable of
+/// ours but `PATH`, reads nothing, has its output piped for [`collect_output`], and is
+/// killed when dropped.
+pub(crate) fn isolated_command(program: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
 /// Keeps what a child process writes to stdout and stderr (the last
 /// `MAX_OUTPUT_BYTES`), logging each line at debug level under `local::lambda`.
 pub(crate) fn collect_output(
