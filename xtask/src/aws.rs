@@ -18,16 +18,13 @@ pub const AWS_TOOLS: [&str; 4] = [
 /// The region the offline checks pretend to be in (`sam validate` needs one).
 const CHECK_REGION: &str = "us-east-1";
 
-/// Where the tools live: `$GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
+/// Where the tools live: `$GREETING_STACK_AWS_TOOLS`, else `aws-venv` in the tools cache
+/// (`~/.cache/greeting-stack`).
 pub fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GREETING_STACK_AWS_TOOLS") {
-        return PathBuf::from(dir);
+    match std::env::var_os("GREETING_STACK_AWS_TOOLS") {
+        Some(dir) => PathBuf::from(dir),
+        None => crate::tools::cache_dir().join("aws-venv"),
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("target"));
-    cache.join("greeting-stack").join("aws-venv")
 }
 
 /// A program from the tools' virtual environment.
@@ -61,10 +58,10 @@ pub fn install_step() -> Step {
     .hint("needs python3 with venv (Debian: apt-get install python3-venv) and access to PyPI")
 }
 
-/// Environment for SAM CLI: no telemetry, a region, the tools on PATH.
-fn sam_env(step: Step) -> Step {
-    step.env("SAM_CLI_TELEMETRY", "0")
-        .env("AWS_DEFAULT_REGION", CHECK_REGION)
+/// A SAM CLI step: no telemetry, the tools on PATH (cargo-lambda, zig).
+pub fn sam(title: &str, args: &[&str]) -> Step {
+    Step::new(title, tool("sam"), args)
+        .env("SAM_CLI_TELEMETRY", "0")
         .env("PATH", tools_path())
 }
 
@@ -74,9 +71,11 @@ pub fn offline_check_steps() -> Vec<Step> {
         install_step(),
         Step::new("cfn-lint", tool("cfn-lint"), &["template.yaml"])
             .hint("fix template.yaml as cfn-lint says (rule IDs are explained at github.com/aws-cloudformation/cfn-lint)"),
-        sam_env(Step::new("sam validate", tool("sam"), &["validate", "--lint"]))
+        sam("sam validate", &["validate", "--lint"])
+            .env("AWS_DEFAULT_REGION", CHECK_REGION)
             .hint("fix template.yaml as sam validate says"),
-        sam_env(Step::new("sam build (cargo-lambda, arm64)", tool("sam"), &["build"]))
+        sam("sam build (cargo-lambda, arm64)", &["build"])
+            .env("AWS_DEFAULT_REGION", CHECK_REGION)
             .hint("run `sam build --debug` with the tools on PATH to see cargo-lambda's output"),
         Step::new(
             "bootstraps under AWS's Runtime Interface Emulator",

@@ -53,12 +53,7 @@ pub fn demo(extra: &[String]) -> Result<(), String> {
 #[cfg(unix)]
 fn run_in_place(step: &Step) -> Result<(), String> {
     use std::os::unix::process::CommandExt;
-    let mut command = std::process::Command::new(&step.program);
-    command.args(&step.args).envs(step.env.iter().cloned());
-    if let Some(dir) = &step.dir {
-        command.current_dir(dir);
-    }
-    let error = command.exec();
+    let error = step.command().exec();
     Err(format!(
         "cannot run `{}`: {error}\nxtask: next: {}",
         step.program, step.hint

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::aws::{install_step, tool, tools_path};
+use crate::aws::{install_step, sam, tool};
 use crate::step::{Step, run_all};
 
 const SITE_DIST: &str = "site/dist";
@@ -114,12 +114,6 @@ fn with_region(step: Step, region: &Option<String>) -> Step {
         Some(region) => step.args(["--region", region.as_str()]),
         None => step,
     }
-}
-
-fn sam(title: &str, args: &[&str]) -> Step {
-    Step::new(title, tool("sam"), args)
-        .env("SAM_CLI_TELEMETRY", "0")
-        .env("PATH", tools_path())
 }
 
 fn aws_cli(title: &str, args: &[&str]) -> Step {

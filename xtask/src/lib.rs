@@ -69,7 +69,7 @@ pub enum Task {
 /// Runs the chosen command; a failure prints what went wrong and what to do next.
 pub fn run(cli: Cli) -> ExitCode {
     // Every path in the steps is relative to the workspace root, wherever cargo ran.
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = tools::workspace_root();
     if let Err(error) = std::env::set_current_dir(&root) {
         eprintln!(
             "xtask: cannot enter the workspace root {}: {error}",

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::step::Step;
+use crate::step::{Step, run_all};
 use crate::tools::{self, workspace_root};
 
 /// The most the page's WASM and JS may weigh together, gzipped.
@@ -215,10 +215,7 @@ pub fn build(enforce_budget: bool) -> Result<SiteSize, String> {
     eprintln!("==> site tools");
     let tools = tools::ensure_site_tools()?;
     let path = tools.path.to_string_lossy().into_owned();
-    let steps = build_steps(&tools.trunk, &path);
-    for (i, step) in steps.iter().enumerate() {
-        step.run((i + 1, steps.len()))?;
-    }
+    run_all(&build_steps(&tools.trunk, &path), false)?;
     let size = measure(&dist_dir())?;
     eprintln!("==> site/dist\n{}", size.report());
     match size.check_budget() {

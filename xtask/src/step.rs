@@ -87,6 +87,17 @@ impl Step {
         line
     }
 
+    /// The process this step runs, ready to start.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+
     /// Runs the step, printing progress; `Err` carries a message that says what next.
     pub fn run(&self, position: (usize, usize)) -> Result<(), String> {
         eprintln!(
@@ -97,15 +108,7 @@ impl Step {
             self.command_line()
         );
         let started = Instant::now();
-        let mut command = Command::new(&self.program);
-        command.args(&self.args);
-        for (k, v) in &self.env {
-            command.env(k, v);
-        }
-        if let Some(dir) = &self.dir {
-            command.current_dir(dir);
-        }
-        match command.status() {
+        match self.command().status() {
             Ok(status) if status.success() => {
                 eprintln!("    ok ({:.1}s)", started.elapsed().as_secs_f64());
                 Ok(())
