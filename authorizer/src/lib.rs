@@ -45,8 +45,10 @@ pub use config::{Config, DEFAULT_CLOCK_SKEW_SECONDS, GOOGLE_JWKS_URL};
 pub use error::{Error, LambdaFailure};
 pub use handler::{Authorizer, Outcome, function_handler, token_fingerprint};
 pub use keys::{
-    CachePolicy, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet, parse_max_age,
+    CachePolicy, DEFAULT_FETCH_TIMEOUT, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet,
+    MAX_JWKS_BYTES, parse_max_age,
 };
 pub use verify::{
-    GOOGLE_ISSUERS, GoogleClaims, MAX_TOKEN_BYTES, UnverifiedToken, Verifier, parse_token,
+    GOOGLE_ISSUERS, GoogleClaims, MAX_KID_BYTES, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS,
+    UnverifiedToken, Verifier, parse_token,
 };
