@@ -92,8 +92,8 @@ pub enum Error {
     WrongAuthorizedParty(String),
     /// `exp` is more than [`MAX_TOKEN_LIFETIME_SECONDS`] after `now` or after `iat`.
     #[error(
-        "the token lives too long: exp {exp} is more than {}s after now ({now}) or after iat ({iat}); Google's ID tokens live one hour",
-        MAX_TOKEN_LIFETIME_SECONDS
+        "the token lives too long: exp {exp} is more than {} h after now ({now}) or after iat ({iat}); Google's ID tokens live one hour",
+        MAX_TOKEN_LIFETIME_SECONDS / 3600
     )]
     LifetimeTooLong { exp: u64, iat: u64, now: u64 },
     /// `exp` is in the past (beyond the clock-skew leeway).

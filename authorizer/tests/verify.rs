@@ -7,7 +7,9 @@ use authorizer::{Config, Error, GoogleClaims, KeySet, Verifier};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use testkit::keys::{ATTACKER, PRIMARY, PRIMARY_PUBLIC_PEM, ROTATED, jwks};
-use testkit::tokens::{CLIENT_ID, assemble, b64, google_claims, sign, sign_with_header};
+use testkit::tokens::{
+    CLIENT_ID, assemble, b64, google_claims, service_account_claims, sign, sign_with_header,
+};
 
 /// A fixed instant, so that every time-claim case is exact.
 const NOW: u64 = 1_770_000_000;
@@ -586,32 +588,9 @@ fn rejects_a_lifetime_of_24_hours_and_one_second_even_when_exp_is_near() {
 
 // --- authorized party (azp): OpenID Connect Core 3.1.3.7, steps 4-5 ---
 
-/// What IAM `generateIdToken` (or the metadata server's identity endpoint) signs for
-/// a service account that asks for our client ID as its audience.
-fn service_account_claims() -> Value {
-    let mut claims = claims();
-    let object = claims.as_object_mut().unwrap();
-    for field in [
-        "name",
-        "given_name",
-        "family_name",
-        "at_hash",
-        "picture",
-        "jti",
-        "nbf",
-    ] {
-        object.remove(field);
-    }
-    claims["azp"] = json!("104523456789012345678");
-    claims["sub"] = json!("104523456789012345678");
-    claims["email"] = json!("robot@proj.iam.gserviceaccount.com");
-    claims["email_verified"] = json!(true);
-    claims
-}
-
 #[test]
 fn rejects_a_google_signed_service_account_token_for_our_audience() {
-    let error = verify(&sign(&PRIMARY, &service_account_claims())).unwrap_err();
+    let error = verify(&sign(&PRIMARY, &service_account_claims(CLIENT_ID, NOW))).unwrap_err();
     assert_eq!(
         error,
         Error::WrongAuthorizedParty("104523456789012345678".into())
