@@ -30,8 +30,8 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     /// Parses a JWKS document (`{"keys": [...]}`), keeping the RSA signature keys
-    /// that have a `kid`. Keys of other types or uses are skipped (a JWKS may
-    /// legitimately carry them); a document with no usable key is an error.
+    /// that have a `kid` shaped like a key ID. Keys of other types or uses are skipped
+    /// (a JWKS may legitimately carry them); a document with no usable key is an error.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
         #[derive(Deserialize)]
         struct Document {
@@ -73,7 +73,12 @@ impl KeySet {
 }
 
 fn usable_rsa_key(jwk: &Jwk) -> Option<(String, DecodingKey)> {
-    let kid = jwk.common.key_id.clone().filter(|kid| !kid.is_empty())?;
+    // A kid no token may name (see `check_kid`) could never be used, and it is logged.
+    let kid = jwk
+        .common
+        .key_id
+        .clone()
+        .filter(|kid| !kid.is_empty() && crate::verify::check_kid(kid).is_ok())?;
     if !matches!(jwk.algorithm, AlgorithmParameters::RSA(_)) {
         return None;
     }

@@ -903,6 +903,17 @@ fn key_set_keeps_only_rsa_signature_keys_with_a_kid() {
 }
 
 #[test]
+fn key_set_skips_keys_whose_kid_no_token_could_name() {
+    let mut spaced = ROTATED.jwk();
+    spaced["kid"] = json!("has space");
+    let mut long = ROTATED.jwk();
+    long["kid"] = json!("k".repeat(129));
+    let document = json!({"keys": [PRIMARY.jwk(), spaced, long]});
+    let keys = KeySet::from_json(document.to_string().as_bytes()).unwrap();
+    assert_eq!(keys.kids(), vec![PRIMARY.kid.to_owned()]);
+}
+
+#[test]
 fn key_set_without_usable_keys_is_an_error() {
     assert_eq!(
         KeySet::from_json(br#"{"keys": []}"#).unwrap_err(),
