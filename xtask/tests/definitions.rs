@@ -358,15 +358,14 @@ fn the_stack_has_no_circular_dependency_counting_the_included_openapi_yaml() {
         let mut properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
         if let Value::Mapping(map) = &mut properties {
             // AWS::Include puts the file in the definition: its references are the API's.
-            if let Some(body) = map.get_mut("DefinitionBody") {
-                if body
+            if let Some(body) = map.get_mut("DefinitionBody")
+                && body
                     .get("Fn::Transform")
                     .and_then(|t| t.get("Name"))
                     .and_then(Value::as_str)
                     == Some("AWS::Include")
-                {
-                    *body = api.clone();
-                }
+            {
+                *body = api.clone();
             }
             // SAM puts an Api's stage variables on its Stage, which nothing refers to.
             map.remove("Variables");
