@@ -485,7 +485,21 @@ fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
                         format!("{target} is not gatewayresponse.header.<name>"),
                     )
                 })?;
-            parameters.push((header_name(&at, header)?, value_source(&at, source)?));
+            let value = value_source(&at, source)?;
+            // "x-amazon-apigateway-gateway-responses.responseParameters object": values
+            // come "from the incoming request parameters or using literal strings".
+            if matches!(
+                value,
+                ValueSource::StageVariable(_) | ValueSource::Context(_)
+            ) {
+                return Err(invalid(
+                    &at,
+                    format!(
+                        "{target}: a gateway response header takes a request parameter or a literal ('...' or the site-origin Fn::Sub), not {source}"
+                    ),
+                ));
+            }
+            parameters.push((header_name(&at, header)?, value));
         }
         let mut templates = BTreeMap::new();
         for (content_type, source) in &response.templates {

@@ -119,3 +119,12 @@ fn a_fn_sub_in_a_header_value_other_than_the_site_origin_is_refused() {
         "the API definition uses the header value {Fn::Sub: \"'https://${Other.DomainName}'\"} (paths./a.get.x-amazon-apigateway-integration.responses.\"default\"); the one Fn::Sub emulated in a header value is \"'https://${SiteDistribution.DomainName}'\", the site's origin, which the local stack does not emulate; see local/README.md"
     );
 }
+
+#[test]
+fn a_stage_variable_in_a_gateway_response_header_is_refused_as_aws_documents_none() {
+    let yaml = "paths: {}\nx-amazon-apigateway-gateway-responses:\n  DEFAULT_4XX:\n    responseParameters:\n      gatewayresponse.header.Access-Control-Allow-Origin: stageVariables.siteOrigin\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: x-amazon-apigateway-gateway-responses.DEFAULT_4XX: gatewayresponse.header.Access-Control-Allow-Origin: a gateway response header takes a request parameter or a literal ('...' or the site-origin Fn::Sub), not \"stageVariables.siteOrigin\""
+    );
+}
