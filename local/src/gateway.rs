@@ -268,9 +268,10 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     let declared_too_large = header_text(&call.headers, header::CONTENT_LENGTH.as_str())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|n| n > MAX_BODY_BYTES as u64);
-    let bytes = match declared_too_large {
-        true => None,
-        false => to_bytes(body, MAX_BODY_BYTES).await.ok(),
+    let bytes = if declared_too_large {
+        None
+    } else {
+        to_bytes(body, MAX_BODY_BYTES).await.ok()
     };
     let Some(bytes) = bytes else {
         gateway.hop(&call, || {
