@@ -88,9 +88,10 @@ pub fn explain(token: &str, config: &Config, keys: &KeySet, verdict: &Verdict, n
     }
     let _ = writeln!(
         out,
-        "expecting  aud in {:?}, iss in {:?}",
+        "expecting  aud in {:?}, azp absent or one of them, iss in {:?}, at most {} h to exp",
         config.client_ids,
-        crate::GOOGLE_ISSUERS
+        crate::GOOGLE_ISSUERS,
+        crate::MAX_TOKEN_LIFETIME_SECONDS / 3600
     );
     let _ = writeln!(out, "keys       {:?}", keys.kids());
     let _ = writeln!(

@@ -60,14 +60,7 @@ impl Config {
             None => GOOGLE_JWKS_URL.to_owned(),
             Some(url) if url.is_empty() => GOOGLE_JWKS_URL.to_owned(),
             Some(url) => {
-                let parsed = reqwest::Url::parse(&url).ok();
-                if !parsed.is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host()) {
-                    return Err(Error::InvalidVariable {
-                        name: "GOOGLE_JWKS_URL",
-                        value: url,
-                        expected: "an http(s) URL serving a JWK set",
-                    });
-                }
+                parse_jwks_url(&url)?;
                 url
             }
         };
@@ -102,6 +95,34 @@ impl Config {
             clock_skew: Duration::from_secs(clock_skew),
         })
     }
+}
+
+/// What `GOOGLE_JWKS_URL` may be: `https`, or plain `http` to a loopback host only
+/// (127.0.0.0/8, `[::1]`, `localhost`: the local stack's identity provider). Keys
+/// fetched in clear text across a network could be swapped by anyone on the path,
+/// and then every token they sign would verify.
+pub(crate) fn parse_jwks_url(value: &str) -> Result<reqwest::Url, Error> {
+    let invalid = || Error::InvalidVariable {
+        name: "GOOGLE_JWKS_URL",
+        value: value.to_owned(),
+        expected: "an https URL serving a JWK set (plain http only to a loopback host: 127.0.0.1, [::1] or localhost)",
+    };
+    let url = reqwest::Url::parse(value).map_err(|_| invalid())?;
+    let loopback = || match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    let allowed = match url.scheme() {
+        "https" => url.has_host(),
+        "http" => loopback(),
+        _ => false,
+    };
+    if allowed { Ok(url) } else { Err(invalid()) }
 }
 
 /// Splits a comma-separated value, trimming entries and dropping empty ones.
@@ -207,6 +228,42 @@ mod tests {
                 matches!(&err, Error::InvalidVariable { name: "GOOGLE_JWKS_URL", value, .. } if value == bad),
                 "{bad}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn rejects_plain_http_jwks_url_to_a_host_that_is_not_loopback() {
+        for bad in [
+            "http://www.googleapis.com/oauth2/v3/certs",
+            "http://10.0.0.1/certs",
+            "http://128.0.0.1/certs",
+            "http://[::2]/certs",
+            "http://localhost.evil.com/certs",
+            "http://127.0.0.1.nip.io/certs",
+        ] {
+            let err = config(&[("GOOGLE_CLIENT_IDS", "a"), ("GOOGLE_JWKS_URL", bad)]).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "GOOGLE_JWKS_URL={bad:?} is invalid: an https URL serving a JWK set (plain http only to a loopback host: 127.0.0.1, [::1] or localhost)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn accepts_https_anywhere_and_plain_http_to_loopback() {
+        for good in [
+            "https://www.googleapis.com/oauth2/v3/certs",
+            "https://10.0.0.1:8443/certs",
+            "http://127.0.0.1:9000/certs",
+            "http://127.1.2.3/certs",
+            "http://[::1]:9000/certs",
+            "http://localhost:9000/certs",
+            "http://LOCALHOST/certs",
+        ] {
+            let config = config(&[("GOOGLE_CLIENT_IDS", "a"), ("GOOGLE_JWKS_URL", good)]);
+            assert_eq!(config.map(|c| c.jwks_url), Ok(good.to_owned()), "{good}");
         }
     }
 

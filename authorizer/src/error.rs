@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::verify::{MAX_KID_BYTES, MAX_TOKEN_LIFETIME_SECONDS};
+
 /// Everything that can go wrong in the authorizer.
 ///
 /// Token variants carry enough detail for logs and the `check-token` command; the
@@ -57,6 +59,13 @@ pub enum Error {
     /// The header has no `kid`.
     #[error("the token header has no kid")]
     MissingKeyId,
+    /// The `kid` is not shaped like a key ID (longer than [`MAX_KID_BYTES`] or a byte
+    /// outside `[A-Za-z0-9._-]`). Refused before any key lookup, and only its length
+    /// is kept: a client must not be able to put kilobytes of its text in our logs.
+    #[error(
+        "the kid is not a key ID ({0} bytes; a key ID is at most {MAX_KID_BYTES} bytes of A-Z a-z 0-9 . _ -)"
+    )]
+    InvalidKeyId(usize),
     /// The `kid` names no key in Google's JWKS, even after a refetch.
     #[error("kid {0:?} names no key in the JWKS")]
     UnknownKeyId(String),
@@ -75,6 +84,18 @@ pub enum Error {
     /// `aud` names none of the configured client IDs.
     #[error("the audience is not one of the configured client IDs")]
     WrongAudience,
+    /// `azp` is present but names none of the configured client IDs: the token was
+    /// issued to another party, typically a Google Cloud service account asking for an
+    /// ID token with our (public) client ID as its audience (OpenID Connect Core
+    /// 3.1.3.7, steps 4-5). The value is a Google-signed claim, kept short for logs.
+    #[error("the authorized party (azp) {0:?} is not one of the configured client IDs")]
+    WrongAuthorizedParty(String),
+    /// `exp` is more than [`MAX_TOKEN_LIFETIME_SECONDS`] after `now` or after `iat`.
+    #[error(
+        "the token lives too long: exp {exp} is more than {} h after now ({now}) or after iat ({iat}); Google's ID tokens live one hour",
+        MAX_TOKEN_LIFETIME_SECONDS / 3600
+    )]
+    LifetimeTooLong { exp: u64, iat: u64, now: u64 },
     /// `exp` is in the past (beyond the clock-skew leeway).
     #[error("the token expired at {exp} (now {now})")]
     Expired { exp: u64, now: u64 },
@@ -116,16 +137,34 @@ impl Error {
             Error::Malformed(_) => "malformed",
             Error::DisallowedAlgorithm(_) => "disallowed_algorithm",
             Error::MissingKeyId => "missing_kid",
+            Error::InvalidKeyId(_) => "invalid_kid",
             Error::UnknownKeyId(_) => "unknown_kid",
             Error::BadSignature => "bad_signature",
             Error::MissingClaim(_) => "missing_claim",
             Error::InvalidClaim(_) => "invalid_claim",
             Error::WrongIssuer => "wrong_issuer",
             Error::WrongAudience => "wrong_audience",
+            Error::WrongAuthorizedParty(_) => "wrong_authorized_party",
+            Error::LifetimeTooLong { .. } => "lifetime_too_long",
             Error::Expired { .. } => "expired",
             Error::NotYetValid { .. } => "not_yet_valid",
             Error::IssuedInFuture { .. } => "issued_in_future",
         }
+    }
+}
+
+/// The longest piece of client-chosen text (an `alg`, a `methodArn`, a `Location`)
+/// an error keeps, in characters.
+const MAX_SHOWN_CHARS: usize = 64;
+
+/// Client-chosen text as an error keeps it for logs: at most [`MAX_SHOWN_CHARS`]
+/// characters, then `…` and the full length. Errors display it with `{:?}`, which
+/// escapes quotes, CR/LF and every non-printable character (terminal escapes
+/// included), and the JSON log layer escapes again; the cut bounds the line.
+pub(crate) fn shown(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…({} bytes)", &text[..end], text.len()),
     }
 }
 

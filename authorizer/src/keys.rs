@@ -12,6 +12,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use serde::Deserialize;
 
 use crate::Error;
+use crate::error::shown;
 
 /// The usable RSA verification keys of one JWKS, by `kid`.
 #[derive(Clone, Default)]
@@ -29,8 +30,8 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     /// Parses a JWKS document (`{"keys": [...]}`), keeping the RSA signature keys
-    /// that have a `kid`. Keys of other types or uses are skipped (a JWKS may
-    /// legitimately carry them); a document with no usable key is an error.
+    /// that have a `kid` shaped like a key ID. Keys of other types or uses are skipped
+    /// (a JWKS may legitimately carry them); a document with no usable key is an error.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
         #[derive(Deserialize)]
         struct Document {
@@ -72,7 +73,12 @@ impl KeySet {
 }
 
 fn usable_rsa_key(jwk: &Jwk) -> Option<(String, DecodingKey)> {
-    let kid = jwk.common.key_id.clone().filter(|kid| !kid.is_empty())?;
+    // A kid no token may name (see `check_kid`) could never be used, and it is logged.
+    let kid = jwk
+        .common
+        .key_id
+        .clone()
+        .filter(|kid| !kid.is_empty() && crate::verify::check_kid(kid).is_ok())?;
     if !matches!(jwk.algorithm, AlgorithmParameters::RSA(_)) {
         return None;
     }
@@ -100,42 +106,88 @@ pub trait KeyFetcher: Send + Sync {
     fn fetch(&self) -> impl Future<Output = Result<FetchedKeys, Error>> + Send;
 }
 
-/// Fetches a JWKS over HTTP(S) with `reqwest` (rustls).
+/// Fetches a JWKS over HTTPS (plain HTTP to loopback only) with `reqwest` (rustls).
+///
+/// Redirects are not followed: the keys' URL is configuration, and a key server that
+/// sends us elsewhere (perhaps to plain HTTP, perhaps to someone else's keys) is a
+/// fault to report, not an instruction. The body is read chunk by chunk and cut at
+/// [`MAX_JWKS_BYTES`], whatever `Content-Length` says or whether it is sent at all.
 #[derive(Debug, Clone)]
 pub struct HttpKeyFetcher {
     client: reqwest::Client,
-    url: String,
+    url: reqwest::Url,
+    timeout: Duration,
 }
 
-/// A JWKS is a few KB; refuse to buffer more than this from a misbehaving server.
-const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// A JWKS is a few KB (Google's: about 2); refuse to buffer more than this.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+/// The whole fetch (connect, headers, body) in production: a slow key server must not
+/// eat the authorizer's own time budget.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Connecting alone, at most (a smaller total timeout wins).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl HttpKeyFetcher {
-    /// A fetcher for `url` with short timeouts: a slow key server must not eat the
-    /// authorizer's own time budget.
-    pub fn new(url: impl Into<String>) -> Result<Self, Error> {
+    /// A fetcher for `url` with [`DEFAULT_FETCH_TIMEOUT`]. The URL must satisfy the
+    /// same rule as `GOOGLE_JWKS_URL` (https, or http to a loopback host).
+    pub fn new(url: impl AsRef<str>) -> Result<Self, Error> {
+        Self::with_timeout(url, DEFAULT_FETCH_TIMEOUT)
+    }
+
+    /// A fetcher whose whole fetch, body included, must finish within `timeout`.
+    pub fn with_timeout(url: impl AsRef<str>, timeout: Duration) -> Result<Self, Error> {
+        let url = crate::config::parse_jwks_url(url.as_ref())?;
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(4))
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("greeting-authorizer/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::KeyFetch(format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpKeyFetcher {
             client,
-            url: url.into(),
+            url,
+            timeout,
         })
+    }
+
+    fn failed(&self, error: reqwest::Error) -> Error {
+        if error.is_timeout() {
+            Error::KeyFetch(format!(
+                "{}: no complete answer within {} ms",
+                self.url,
+                self.timeout.as_millis()
+            ))
+        } else {
+            Error::KeyFetch(format!("{}: {error}", self.url))
+        }
     }
 }
 
 impl KeyFetcher for HttpKeyFetcher {
     async fn fetch(&self) -> Result<FetchedKeys, Error> {
-        let response = self
+        let too_large = || Error::InvalidKeySet(format!("larger than {MAX_JWKS_BYTES} bytes"));
+        let mut response = self
             .client
-            .get(&self.url)
+            .get(self.url.clone())
             .send()
             .await
-            .map_err(|e| Error::KeyFetch(format!("{}: {e}", self.url)))?;
+            .map_err(|e| self.failed(e))?;
         let status = response.status();
+        if status.is_redirection() {
+            // The server chose this text: bounded and escaped.
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| format!(" to {:?}", shown(&String::from_utf8_lossy(l.as_bytes()))))
+                .unwrap_or_default();
+            return Err(Error::KeyFetch(format!(
+                "{} answered {status}, a redirect{to}; redirects are not followed: set GOOGLE_JWKS_URL to the keys' own URL",
+                self.url
+            )));
+        }
         if !status.is_success() {
             return Err(Error::KeyFetch(format!("{} answered {status}", self.url)));
         }
@@ -145,18 +197,19 @@ impl KeyFetcher for HttpKeyFetcher {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(parse_max_age);
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_JWKS_BYTES as u64)
-        {
-            return Err(Error::InvalidKeySet("larger than any JWKS".into()));
+        let declared = response.content_length();
+        if declared.is_some_and(|len| len > MAX_JWKS_BYTES as u64) {
+            return Err(too_large());
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::KeyFetch(format!("{}: {e}", self.url)))?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(Error::InvalidKeySet("larger than any JWKS".into()));
+        // Chunk by chunk: a chunked body has no Content-Length to refuse up front, and
+        // `bytes()` would buffer all of it. Dropping `response` on the error closes the
+        // connection, so the server's remaining bytes are never read.
+        let mut body = Vec::with_capacity(declared.map_or(16 * 1024, |len| len as usize));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(e))? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
         Ok(FetchedKeys {
             keys: KeySet::from_json(&body)?,
@@ -263,6 +316,8 @@ impl<F: KeyFetcher> KeyCache<F> {
 
     /// [`KeyCache::key`] at a chosen instant (tests move time forward this way).
     pub async fn key_at(&self, kid: &str, now: Instant) -> Result<Arc<DecodingKey>, Error> {
+        // Before any lookup or refetch: a client's junk `kid` costs nothing.
+        crate::verify::check_kid(kid)?;
         let generation = match self.plan(kid, now) {
             (Plan::Use(key), _) => return Ok(key),
             (Plan::Fail(error), _) => return Err(error),

@@ -62,7 +62,8 @@ pub fn decide(claims: &GoogleClaims, config: &Config) -> Decision {
 /// path, so a policy naming only the method that was called would refuse the next
 /// call to any other route within the cache TTL.
 pub fn stage_resource(method_arn: &str) -> Result<String, Error> {
-    let invalid = || Error::InvalidMethodArn(method_arn.to_owned());
+    // API Gateway builds the ARN from the request path, which the client chooses.
+    let invalid = || Error::InvalidMethodArn(crate::error::shown(method_arn));
     let parts: Vec<&str> = method_arn.splitn(6, ':').collect();
     let [arn, partition, service, region, account, rest] = parts.as_slice() else {
         return Err(invalid());
@@ -121,8 +122,9 @@ fn context(claims: &GoogleClaims) -> Map<String, Value> {
     let mut context = Map::new();
     context.insert("name".into(), Value::String(claims.display_name()));
     context.insert("sub".into(), Value::String(claims.sub.clone()));
-    if let Some(email) = &claims.email {
-        context.insert("email".into(), Value::String(email.clone()));
+    // Only an address Google verified: a downstream reads `email` as the user's.
+    if let Some(email) = claims.verified_email() {
+        context.insert("email".into(), Value::String(email.to_owned()));
     }
     if let Some(verified) = claims.email_verified {
         context.insert("emailVerified".into(), Value::Bool(verified));
@@ -263,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn name_falls_back_to_given_and_family_name_then_email_then_sub() {
+    fn name_falls_back_to_given_and_family_name_then_verified_email_then_sub() {
         let mut c = claims(None);
         c.name = Some("  ".into());
         c.given_name = Some("Jane".into());
@@ -274,5 +276,43 @@ mod tests {
         assert_eq!(c.display_name(), "jane@example.com");
         c.email = None;
         assert_eq!(c.display_name(), "110169484474386276334");
+    }
+
+    #[test]
+    fn name_never_falls_back_to_an_unverified_email() {
+        let mut c = claims(None);
+        c.name = None;
+        for verified in [Some(false), None] {
+            c.email_verified = verified;
+            assert_eq!(c.display_name(), "110169484474386276334", "{verified:?}");
+        }
+    }
+
+    #[test]
+    fn context_carries_the_email_only_when_it_is_verified() {
+        let resource = "r".to_owned();
+        let mut c = claims(None);
+        for (verified, email) in [
+            (Some(true), Some("jane@example.com")),
+            (Some(false), None),
+            (None, None),
+        ] {
+            c.email_verified = verified;
+            let json =
+                serde_json::to_value(response(&c, &Decision::Allow, resource.clone())).unwrap();
+            assert_eq!(
+                json["context"].get("email").and_then(Value::as_str),
+                email,
+                "{verified:?}"
+            );
+            assert_eq!(
+                json["context"]
+                    .get("emailVerified")
+                    .and_then(Value::as_bool),
+                verified,
+                "{verified:?}"
+            );
+            assert_eq!(json["context"]["name"], "Jane Doe");
+        }
     }
 }

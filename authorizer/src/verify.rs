@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::error::shown;
 use crate::{Config, Error, KeySet};
 
 /// The two spellings of Google's issuer, as Google documents them.
@@ -20,13 +21,24 @@ pub const GOOGLE_ISSUERS: [&str; 2] = ["accounts.google.com", "https://accounts.
 /// Google ID tokens are about 1 KB; anything past this is refused before parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
+/// The longest `kid` accepted. Google's are 40 hex digits; anything past this is
+/// refused before any key lookup, so it is never looked up, refetched for or logged.
+pub const MAX_KID_BYTES: usize = 128;
+
+/// The longest lifetime accepted, from `now` or from `iat` to `exp`. Google's ID
+/// tokens live one hour; google-auth-library refuses a token whose `exp` is 24 h or
+/// more past now ("Expiration time too far in future", `OAuth2Client.
+/// verifySignedJwtWithCertsAsync`, `MAX_TOKEN_LIFETIME_SECS_`). We refuse *more* than
+/// 24 h (exactly 24 h passes), and also a token minted with a longer lifetime.
+pub const MAX_TOKEN_LIFETIME_SECONDS: u64 = 24 * 3600;
+
 /// A token whose shape and header have been checked but whose signature has not:
 /// only `kid` is read from it, to pick the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnverifiedToken<'a> {
     /// The compact JWT, without any `Bearer ` prefix.
     pub compact: &'a str,
-    /// The key ID from the header.
+    /// The key ID from the header: at most [`MAX_KID_BYTES`] of `[A-Za-z0-9._-]`.
     pub kid: String,
 }
 
@@ -47,8 +59,20 @@ pub struct GoogleClaims {
 }
 
 impl GoogleClaims {
-    /// The name to greet: `name`, else given and family name, else the email, else
-    /// `sub` (every verified token has one), so the greeting is never empty.
+    /// The email address, only when Google says it is verified (`email_verified` is
+    /// true). An unverified address is whatever the account holder typed: nothing
+    /// downstream may read it as this user's address.
+    pub fn verified_email(&self) -> Option<&str> {
+        match self.email_verified {
+            Some(true) => self.email.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The name to greet: `name`, else given and family name, else the verified email,
+    /// else `sub` (every verified token has one), so the greeting is never empty.
+    /// An unverified email is not used: the name travels to the backend, which must
+    /// not find an address there that Google never checked belongs to this user.
     pub fn display_name(&self) -> String {
         let non_empty = |s: &Option<String>| {
             s.as_deref()
@@ -66,7 +90,10 @@ impl GoogleClaims {
         if !parts.is_empty() {
             return parts.join(" ");
         }
-        non_empty(&self.email).unwrap_or_else(|| self.sub.clone())
+        self.verified_email()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| self.sub.clone(), str::to_owned)
     }
 }
 
@@ -101,12 +128,25 @@ pub fn parse_token(authorization: &str) -> Result<UnverifiedToken<'_>, Error> {
     let kid = kid
         .filter(|kid| !kid.is_empty())
         .ok_or(Error::MissingKeyId)?;
+    check_kid(&kid)?;
     // Checked after the header so that `alg: none` tokens (empty signature) are
     // reported as the algorithm attack they are.
     if segments[1].is_empty() || segments[2].is_empty() {
         return Err(Error::Malformed("empty segment"));
     }
     Ok(UnverifiedToken { compact, kid })
+}
+
+/// A `kid` must look like a key ID before it is looked up, refetched for or logged:
+/// at most [`MAX_KID_BYTES`] bytes of `[A-Za-z0-9._-]`.
+pub(crate) fn check_kid(kid: &str) -> Result<(), Error> {
+    let shaped = kid
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if kid.len() > MAX_KID_BYTES || !shaped {
+        return Err(Error::InvalidKeyId(kid.len()));
+    }
+    Ok(())
 }
 
 /// Says precisely what is wrong with a header jsonwebtoken refused. Read by hand
@@ -121,8 +161,9 @@ fn explain_header(segment: &str) -> Error {
     };
     match header.remove("alg") {
         Some(Value::String(alg)) if alg == "RS256" => {}
-        Some(Value::String(alg)) => return Error::DisallowedAlgorithm(alg),
-        Some(other) => return Error::DisallowedAlgorithm(other.to_string()),
+        // The client chose this text: keep a bounded piece of it.
+        Some(Value::String(alg)) => return Error::DisallowedAlgorithm(shown(&alg)),
+        Some(other) => return Error::DisallowedAlgorithm(shown(&other.to_string())),
         None => return Error::Malformed("header has no alg"),
     }
     match header.remove("kid") {
@@ -150,7 +191,8 @@ pub(crate) fn strip_bearer(value: &str) -> &str {
 /// checked here rather than through `jsonwebtoken::decode` + `Validation`, because the
 /// rules go beyond what `Validation` does — `now` is the caller's (testable,
 /// replayable), `iat` is checked, `iss` must be a string, every `aud` must be trusted
-/// (OpenID Connect Core 3.1.3.7), `aud`/`iss` are always required — and because
+/// and `azp` must be ours (OpenID Connect Core 3.1.3.7), the lifetime is bounded,
+/// `aud`/`iss` are always required — and because
 /// `decode` parses header and claims twice each, which the benchmark showed to cost
 /// more than all of our own checks together.
 #[derive(Debug, Clone)]
@@ -236,6 +278,17 @@ impl Verifier {
             None | Some(Value::Null) => return Err(Error::MissingClaim("aud")),
             _ => return Err(Error::WrongAudience),
         }
+        // OpenID Connect Core 3.1.3.7, steps 4-5: when `azp` is present it must be our
+        // client. Google signs ID tokens for any audience a service account asks for
+        // (IAM generateIdToken, the metadata server, Pub/Sub push, Cloud Scheduler):
+        // `aud` is then ours but `azp` is the account's numeric ID. Google never sends
+        // a non-string `azp`; one (even `null`) is refused rather than read as absent.
+        match &raw.azp {
+            None => {}
+            Some(Value::String(azp)) if self.client_ids.contains(azp) => {}
+            Some(Value::String(azp)) => return Err(Error::WrongAuthorizedParty(shown(azp))),
+            Some(_) => return Err(Error::InvalidClaim("azp")),
+        }
         let sub = match raw.sub {
             Some(Value::String(sub)) if !sub.trim().is_empty() => sub,
             Some(Value::String(_)) | None => return Err(Error::MissingClaim("sub")),
@@ -255,6 +308,12 @@ impl Verifier {
             && nbf > now.saturating_add(self.leeway)
         {
             return Err(Error::NotYetValid { nbf, now });
+        }
+        // No leeway here: the bound is already a day wide.
+        if exp > now.saturating_add(MAX_TOKEN_LIFETIME_SECONDS)
+            || exp.saturating_sub(iat) > MAX_TOKEN_LIFETIME_SECONDS
+        {
+            return Err(Error::LifetimeTooLong { exp, iat, now });
         }
 
         Ok(GoogleClaims {
@@ -277,6 +336,9 @@ impl Verifier {
 struct RawClaims {
     iss: Option<Value>,
     aud: Option<Value>,
+    /// `null` is kept as `Some(Value::Null)`, not read as absent.
+    #[serde(default, deserialize_with = "present")]
+    azp: Option<Value>,
     sub: Option<Value>,
     exp: Option<Value>,
     iat: Option<Value>,
@@ -287,6 +349,11 @@ struct RawClaims {
     given_name: Option<Value>,
     family_name: Option<Value>,
     hd: Option<Value>,
+}
+
+/// Any JSON value, `null` included, as `Some`: for claims where `null` is not absence.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 fn time_claim(value: Option<&Value>, claim: &'static str) -> Result<Option<u64>, Error> {

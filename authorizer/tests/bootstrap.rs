@@ -7,7 +7,9 @@ use serde_json::json;
 use testkit::jwks_server::JwksServer;
 use testkit::keys::{PRIMARY, jwks};
 use testkit::runtime_api::{LambdaProcess, Outcome};
-use testkit::tokens::{CLIENT_ID, google_claims, now, sign};
+use testkit::tokens::{
+    CLIENT_ID, SERVICE_ACCOUNT_ID, assemble, google_claims, now, service_account_claims, sign,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_authorizer");
 const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/hello";
@@ -85,6 +87,109 @@ async fn allows_a_valid_token_and_refuses_a_bad_one() {
     );
     assert_eq!(decisions[1]["fields"]["reason"], "bad_signature");
     assert_eq!(decisions[2]["fields"]["reason"], "malformed");
+}
+
+/// The `fields` of every JSON decision line in `logs`.
+fn decisions(logs: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["fields"]["decision"].is_string())
+        .map(|l| l["fields"].clone())
+        .collect()
+}
+
+/// What API Gateway turns into a 401.
+fn unauthorized() -> Outcome {
+    Outcome::Error {
+        error_type: "Unauthorized".into(),
+        error_message: "Unauthorized".into(),
+    }
+}
+
+#[tokio::test]
+async fn no_log_level_prints_the_token_even_at_trace() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let url = server.url();
+    // AWS_LAMBDA_LOG_LEVEL wins over RUST_LOG: each is tried on its own, and both.
+    for levels in [
+        &[("AWS_LAMBDA_LOG_LEVEL", "TRACE")][..],
+        &[("RUST_LOG", "trace")][..],
+        &[("AWS_LAMBDA_LOG_LEVEL", "TRACE"), ("RUST_LOG", "trace")][..],
+    ] {
+        let mut env = vec![("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)];
+        env.extend_from_slice(levels);
+        let mut lambda = LambdaProcess::spawn(BINARY, &env).await;
+        let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+        let Outcome::Response(allowed) =
+            lambda.invoke(event(&format!("Bearer {token}")), WAIT).await
+        else {
+            panic!("no response; output:\n{}", lambda.output());
+        };
+        assert_eq!(allowed["policyDocument"]["Statement"][0]["Effect"], "Allow");
+
+        let logs = lambda.output();
+        let payload = token.split('.').nth(1).unwrap();
+        assert!(
+            !logs.contains(&token[..]),
+            "{levels:?}: the token was logged"
+        );
+        assert!(
+            !logs.contains(payload),
+            "{levels:?}: the token's payload was logged"
+        );
+        // TRACE is really on (the fetch of the keys logs below INFO) ...
+        assert!(
+            logs.lines()
+                .any(|l| l.contains(r#""level":"TRACE""#) || l.contains(r#""level":"DEBUG""#)),
+            "{levels:?}: nothing below INFO was logged:\n{logs}"
+        );
+        // ... and the decision is there.
+        let decisions = decisions(&logs);
+        assert_eq!(decisions.len(), 1, "{levels:?}:\n{logs}");
+        assert_eq!(decisions[0]["decision"], "allow");
+        assert_eq!(
+            decisions[0]["token"],
+            authorizer::token_fingerprint(&format!("Bearer {token}"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn refuses_a_service_account_token_and_a_6_kb_kid() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let url = server.url();
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[
+            ("GOOGLE_CLIENT_IDS", CLIENT_ID),
+            ("GOOGLE_JWKS_URL", &url),
+            ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ],
+    )
+    .await;
+    let robot = sign(&PRIMARY, &service_account_claims(CLIENT_ID, now()));
+    assert_eq!(lambda.invoke(event(&robot), WAIT).await, unauthorized());
+
+    let kid = "A".repeat(6000);
+    let junk = assemble(&json!({"alg": "RS256", "kid": kid}), &json!({}), b"s");
+    assert_eq!(lambda.invoke(event(&junk), WAIT).await, unauthorized());
+    // Keys were fetched once, at init: the junk kid caused no refetch.
+    assert_eq!(server.fetches(), 1);
+
+    let logs = lambda.output();
+    let decisions = decisions(&logs);
+    assert_eq!(decisions.len(), 2, "{logs:.2000}");
+    assert_eq!(decisions[0]["reason"], "wrong_authorized_party");
+    assert_eq!(
+        decisions[0]["detail"],
+        format!(
+            "the authorized party (azp) \"{SERVICE_ACCOUNT_ID}\" is not one of the configured client IDs"
+        )
+    );
+    assert_eq!(decisions[1]["reason"], "invalid_kid");
+    for line in logs.lines() {
+        assert!(line.len() < 1024, "{} bytes: {line:.300}", line.len());
+    }
 }
 
 #[tokio::test]

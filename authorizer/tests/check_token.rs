@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use testkit::keys::{PRIMARY, jwks};
-use testkit::tokens::{CLIENT_ID, google_claims, sign};
+use testkit::tokens::{CLIENT_ID, assemble, google_claims, service_account_claims, sign};
 
 const NOW: u64 = 1_770_000_000;
 
@@ -101,6 +101,51 @@ fn explains_a_wrong_audience() {
     assert!(
         text.contains("UNAUTHORIZED (401): the audience is not one of the configured client IDs [wrong_audience]"),
         "{text}"
+    );
+}
+
+#[test]
+fn explains_a_service_account_token_for_our_audience() {
+    let token = sign(&PRIMARY, &service_account_claims(CLIENT_ID, NOW));
+    let (code, text) = check_offline(&token, NOW, &[], false);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(r#"decision   UNAUTHORIZED (401): the authorized party (azp) "104523456789012345678" is not one of the configured client IDs [wrong_authorized_party]"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"expecting  aud in ["test-client.apps.googleusercontent.com"], azp absent or one of them, iss in ["accounts.google.com", "https://accounts.google.com"], at most 24 h to exp"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn explains_a_token_that_lives_too_long() {
+    let mut claims = google_claims(CLIENT_ID, NOW);
+    claims["exp"] = serde_json::json!(NOW + 30 * 24 * 3600);
+    let token = sign(&PRIMARY, &claims);
+    let (code, text) = check_offline(&token, NOW, &[], false);
+    assert_eq!(code, Some(1), "{text}");
+    let expected = format!(
+        "decision   UNAUTHORIZED (401): the token lives too long: exp {} is more than 24 h after now ({NOW}) or after iat ({NOW}); Google's ID tokens live one hour [lifetime_too_long]",
+        NOW + 30 * 24 * 3600
+    );
+    assert!(text.contains(&expected), "{text}");
+}
+
+#[test]
+fn explains_a_kid_that_is_not_a_key_id_without_echoing_it() {
+    let kid = "A".repeat(6000);
+    let token = assemble(
+        &serde_json::json!({"alg": "RS256", "kid": kid}),
+        &serde_json::json!({}),
+        b"s",
+    );
+    let (code, text) = check_offline(&token, NOW, &[], false);
+    assert_eq!(code, Some(1), "{text:.300}");
+    assert!(
+        text.contains("decision   UNAUTHORIZED (401): the kid is not a key ID (6000 bytes; a key ID is at most 128 bytes of A-Z a-z 0-9 . _ -) [invalid_kid]"),
+        "{text:.300}"
     );
 }
 

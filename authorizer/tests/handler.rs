@@ -1,15 +1,22 @@
 //! The Lambda handler, called directly with API Gateway TOKEN events; keys from a
 //! JWKS server on 127.0.0.1 through the production HTTP fetcher.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use authorizer::{Authorizer, Config, HttpKeyFetcher, LambdaFailure, function_handler};
+use authorizer::{
+    Authorizer, CachePolicy, Config, Error, FetchedKeys, HttpKeyFetcher, KeyFetcher, KeySet,
+    LambdaFailure, function_handler,
+};
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use testkit::jwks_server::{JwksServer, closed_url};
 use testkit::keys::{ATTACKER, PRIMARY, jwks};
-use testkit::tokens::{CLIENT_ID, google_claims, now, sign};
+use testkit::tokens::{
+    CLIENT_ID, SERVICE_ACCOUNT_ID, assemble, google_claims, now, service_account_claims, sign,
+};
 
 const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/hello";
 const STAGE_RESOURCE: &str = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/*/*";
@@ -211,4 +218,199 @@ fn fingerprint_is_short_and_never_the_token() {
     assert!(fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
     assert!(!token.contains(&fingerprint));
     assert_eq!(authorizer::token_fingerprint(""), "none");
+}
+
+// --- with a counting fake fetcher and the production log format captured ---
+
+/// Serves the primary test key and counts how often it is asked.
+#[derive(Clone, Default)]
+struct CountingFetcher(Arc<AtomicUsize>);
+
+impl KeyFetcher for CountingFetcher {
+    async fn fetch(&self) -> Result<FetchedKeys, Error> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(FetchedKeys {
+            keys: KeySet::from_json(jwks(&[PRIMARY]).to_string().as_bytes())?,
+            max_age: None,
+        })
+    }
+}
+
+/// What the production subscriber (`authorizer::lambda::subscriber`) writes.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The `fields` of the one decision line.
+    fn decision(&self) -> Value {
+        let decisions: Vec<Value> = self
+            .lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["fields"]["decision"].is_string())
+            .map(|l| l["fields"].clone())
+            .collect();
+        assert_eq!(decisions.len(), 1, "{:?}", self.lines());
+        decisions[0].clone()
+    }
+}
+
+/// Runs the handler once on `token` with a counting fetcher, at TRACE, logs captured.
+async fn decide_logged(token: &str) -> (Result<Value, LambdaFailure>, Logs, usize) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let _guard =
+        tracing::subscriber::set_default(authorizer::lambda::subscriber("trace", move || {
+            writer.clone()
+        }));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let mut config = config("http://127.0.0.1:9/unused".into(), None);
+    config
+        .client_ids
+        .push("second-client.apps.googleusercontent.com".into());
+    let authorizer = Authorizer::with_fetcher(
+        config,
+        CountingFetcher(fetches.clone()),
+        CachePolicy::default(),
+    );
+    let result = function_handler(&authorizer, event(token))
+        .await
+        .map(|r| serde_json::to_value(r).unwrap());
+    let fetched = fetches.load(Ordering::SeqCst);
+    (result, logs, fetched)
+}
+
+#[tokio::test]
+async fn refuses_a_service_account_token_with_its_own_reason() {
+    let token = sign(&PRIMARY, &service_account_claims(CLIENT_ID, now()));
+    let (result, logs, _) = decide_logged(&token).await;
+    assert_eq!(result, Err(LambdaFailure::Unauthorized));
+    let decision = logs.decision();
+    assert_eq!(decision["decision"], "unauthorized");
+    assert_eq!(decision["reason"], "wrong_authorized_party");
+    assert_eq!(
+        decision["detail"],
+        format!(
+            "the authorized party (azp) \"{SERVICE_ACCOUNT_ID}\" is not one of the configured client IDs"
+        )
+    );
+}
+
+#[tokio::test]
+async fn allows_azp_of_another_configured_client_and_no_azp() {
+    let mut other = google_claims(CLIENT_ID, now());
+    other["azp"] = json!("second-client.apps.googleusercontent.com");
+    let mut none = google_claims(CLIENT_ID, now());
+    none.as_object_mut().unwrap().remove("azp");
+    for claims in [other, none] {
+        let (result, logs, _) = decide_logged(&sign(&PRIMARY, &claims)).await;
+        assert_eq!(
+            result.unwrap()["policyDocument"]["Statement"][0]["Effect"],
+            "Allow"
+        );
+        assert_eq!(logs.decision()["decision"], "allow");
+    }
+}
+
+#[tokio::test]
+async fn a_6_kb_kid_is_refused_without_a_key_fetch_or_a_long_log_line() {
+    let kid = "A".repeat(6000);
+    let token = assemble(&json!({"alg": "RS256", "kid": kid}), &json!({}), b"s");
+    assert!(token.len() <= authorizer::MAX_TOKEN_BYTES);
+    let (result, logs, fetches) = decide_logged(&token).await;
+    assert_eq!(result, Err(LambdaFailure::Unauthorized));
+    assert_eq!(fetches, 0, "a junk kid must not cause a JWKS fetch");
+    let decision = logs.decision();
+    assert_eq!(decision["reason"], "invalid_kid");
+    assert_eq!(decision["kid"], "");
+    for line in logs.lines() {
+        assert!(line.len() < 1024, "{} bytes: {line:.200}", line.len());
+        assert!(!line.contains("AAAAAAAAAAAAAAAA"), "{line:.200}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_alg_or_method_arn_makes_no_long_log_line() {
+    let alg = "\u{1b}[2J".to_owned() + &"x".repeat(5000);
+    let token = assemble(&json!({"alg": alg, "kid": PRIMARY.kid}), &json!({}), b"s");
+    let (result, logs, fetches) = decide_logged(&token).await;
+    assert_eq!(result, Err(LambdaFailure::Unauthorized));
+    assert_eq!(fetches, 0);
+    assert_eq!(logs.decision()["reason"], "disallowed_algorithm");
+    for line in logs.lines() {
+        assert!(line.len() < 1024, "{} bytes: {line:.200}", line.len());
+        assert!(!line.contains('\u{1b}'), "{line:.200}");
+    }
+
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let _guard =
+        tracing::subscriber::set_default(authorizer::lambda::subscriber("trace", move || {
+            writer.clone()
+        }));
+    let authorizer = Authorizer::with_fetcher(
+        config("http://127.0.0.1:9/unused".into(), None),
+        CountingFetcher::default(),
+        CachePolicy::default(),
+    );
+    let arn = format!(
+        "arn:aws:execute-api:eu-west-1:123456789012:x\r\n{}",
+        "/".repeat(8000)
+    );
+    let request = serde_json::from_value(
+        json!({"type": "TOKEN", "authorizationToken": "x", "methodArn": arn}),
+    )
+    .unwrap();
+    let result = function_handler(&authorizer, LambdaEvent::new(request, Context::default())).await;
+    assert_eq!(
+        result.unwrap_err(),
+        LambdaFailure::Internal("invalid_method_arn")
+    );
+    assert_eq!(logs.decision()["reason"], "invalid_method_arn");
+    for line in logs.lines() {
+        assert!(line.len() < 1024, "{} bytes: {line:.200}", line.len());
+    }
+}
+
+#[tokio::test]
+async fn the_context_carries_the_email_only_when_it_is_verified() {
+    for (verified, email) in [
+        (Some(json!(true)), Some("jane.doe@example.com")),
+        (Some(json!(false)), None),
+        (None, None),
+    ] {
+        let mut claims = google_claims(CLIENT_ID, now());
+        match &verified {
+            Some(v) => claims["email_verified"] = v.clone(),
+            None => {
+                claims.as_object_mut().unwrap().remove("email_verified");
+            }
+        }
+        let (result, _, _) = decide_logged(&sign(&PRIMARY, &claims)).await;
+        let context = result.unwrap()["context"].clone();
+        assert_eq!(
+            context.get("email").and_then(Value::as_str),
+            email,
+            "{verified:?}: {context}"
+        );
+        assert_eq!(context["name"], "Jane Doe");
+    }
 }

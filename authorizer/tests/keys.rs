@@ -287,3 +287,161 @@ fn parses_cache_control_max_age() {
         );
     }
 }
+
+// --- the HTTP fetcher against a misbehaving key server ---
+
+#[tokio::test]
+async fn a_redirect_is_a_fetch_error_and_its_target_is_never_requested() {
+    let server = JwksServer::start_with(Behaviour::Redirect("/elsewhere/certs".into())).await;
+    let error = HttpKeyFetcher::new(server.url())
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::KeyFetch(format!(
+            "{} answered 302 Found, a redirect to \"/elsewhere/certs\"; redirects are not followed: set GOOGLE_JWKS_URL to the keys' own URL",
+            server.url()
+        ))
+    );
+    assert_eq!(server.paths(), vec!["/oauth2/v3/certs".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_redirect_elsewhere_is_not_followed_and_its_location_is_kept_short() {
+    let location = format!("http://203.0.113.1/certs?{}", "x".repeat(4000));
+    let server = JwksServer::start_with(Behaviour::Redirect(location.clone())).await;
+    let error = HttpKeyFetcher::new(server.url())
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::KeyFetch(format!(
+            "{} answered 302 Found, a redirect to \"{}…(4025 bytes)\"; redirects are not followed: set GOOGLE_JWKS_URL to the keys' own URL",
+            server.url(),
+            &location[..64]
+        ))
+    );
+    assert_eq!(server.paths(), vec!["/oauth2/v3/certs".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_10_mb_chunked_body_is_cut_at_the_cap() {
+    let server = JwksServer::start_with(Behaviour::Chunked {
+        total: 10 * 1024 * 1024,
+        chunk: 16 * 1024,
+        pause: Duration::from_millis(1),
+    })
+    .await;
+    let error = HttpKeyFetcher::new(server.url())
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::InvalidKeySet(format!("larger than {} bytes", authorizer::MAX_JWKS_BYTES))
+    );
+    // The connection is dropped at the cap: the server is not made to produce the rest.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let streamed = server.streamed();
+    assert!(!server.stream_finished());
+    assert!(
+        streamed < 2 * authorizer::MAX_JWKS_BYTES,
+        "the server produced {streamed} bytes"
+    );
+    eprintln!("streamed {streamed} bytes of 10 MB");
+}
+
+#[tokio::test]
+async fn a_chunked_body_under_the_cap_is_read_whole() {
+    // The cap counts bytes, not chunks: 200 chunks of 1 KB of whitespace is no JWKS,
+    // but it is read to its end and judged by its content.
+    let server = JwksServer::start_with(Behaviour::Chunked {
+        total: 200 * 1024,
+        chunk: 1024,
+        pause: Duration::ZERO,
+    })
+    .await;
+    let error = HttpKeyFetcher::new(server.url())
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidKeySet(m) if m.starts_with("not a JWK set")),
+        "{error:?}"
+    );
+    assert!(server.stream_finished());
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = JwksServer::start_with(Behaviour::StallBeforeHeaders).await;
+    let started = Instant::now();
+    let error = HttpKeyFetcher::with_timeout(server.url(), Duration::from_millis(500))
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::KeyFetch(format!(
+            "{}: no complete answer within 500 ms",
+            server.url()
+        ))
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_midway_times_out() {
+    let server = JwksServer::start_with(Behaviour::StallMidBody).await;
+    let started = Instant::now();
+    let error = HttpKeyFetcher::with_timeout(server.url(), Duration::from_millis(500))
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        Error::KeyFetch(format!(
+            "{}: no complete answer within 500 ms",
+            server.url()
+        ))
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn the_fetcher_refuses_plain_http_off_loopback() {
+    assert_eq!(
+        HttpKeyFetcher::new("http://www.googleapis.com/oauth2/v3/certs").unwrap_err(),
+        Error::InvalidVariable {
+            name: "GOOGLE_JWKS_URL",
+            value: "http://www.googleapis.com/oauth2/v3/certs".into(),
+            expected: "an https URL serving a JWK set (plain http only to a loopback host: 127.0.0.1, [::1] or localhost)",
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_junk_kid_is_refused_before_any_fetch() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let cache = cache(server.url());
+    let kid = "A".repeat(6000);
+    assert_eq!(
+        cache.key(&kid).await.unwrap_err(),
+        Error::InvalidKeyId(6000)
+    );
+    assert_eq!(
+        cache.key("has space").await.unwrap_err(),
+        Error::InvalidKeyId(9)
+    );
+    assert_eq!(server.fetches(), 0);
+}

@@ -1,24 +1,27 @@
 //! The built `authorizer` bootstrap under AWS's own Lambda Runtime Interface Emulator.
-//! Needs the emulator: `cargo xtask test` installs it and runs these with `--ignored`.
+//! Needs the emulator: `cargo xtask test` installs it and runs these with `--ignored`,
+//! once with cargo's build and once with `sam build`'s arm64 bootstrap under qemu.
 
 use serde_json::json;
 use testkit::jwks_server::JwksServer;
 use testkit::keys::{PRIMARY, jwks};
-use testkit::rie::{Rie, locate};
+use testkit::rie::{Rie, bootstrap, locate};
 use testkit::tokens::{CLIENT_ID, google_claims, now, sign};
 
-const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_authorizer");
+/// The function's logical ID in template.yaml (where `sam build` puts its bootstrap).
+const FUNCTION: &str = "AuthorizerFunction";
 const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/hello";
 
 #[tokio::test]
 #[ignore = "needs AWS's Runtime Interface Emulator: run through `cargo xtask test`"]
 async fn decides_under_the_runtime_interface_emulator() {
-    let rie = locate().unwrap();
+    let bootstrap = bootstrap(FUNCTION, env!("CARGO_BIN_EXE_authorizer"));
+    let rie = locate(&bootstrap).unwrap();
     let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
     let url = server.url();
     let lambda = Rie::start(
         &rie,
-        BOOTSTRAP.as_ref(),
+        &bootstrap,
         &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
     )
     .await;
@@ -49,8 +52,9 @@ async fn decides_under_the_runtime_interface_emulator() {
 #[tokio::test]
 #[ignore = "needs AWS's Runtime Interface Emulator: run through `cargo xtask test`"]
 async fn reports_a_configuration_error_under_the_runtime_interface_emulator() {
-    let rie = locate().unwrap();
-    let lambda = Rie::start(&rie, BOOTSTRAP.as_ref(), &[]).await;
+    let bootstrap = bootstrap(FUNCTION, env!("CARGO_BIN_EXE_authorizer"));
+    let rie = locate(&bootstrap).unwrap();
+    let lambda = Rie::start(&rie, &bootstrap, &[]).await;
     let answer = lambda
         .invoke(&json!({"type": "TOKEN", "authorizationToken": "x", "methodArn": METHOD_ARN}))
         .await;

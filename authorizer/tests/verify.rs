@@ -7,7 +7,9 @@ use authorizer::{Config, Error, GoogleClaims, KeySet, Verifier};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use testkit::keys::{ATTACKER, PRIMARY, PRIMARY_PUBLIC_PEM, ROTATED, jwks};
-use testkit::tokens::{CLIENT_ID, assemble, b64, google_claims, sign, sign_with_header};
+use testkit::tokens::{
+    CLIENT_ID, assemble, b64, google_claims, service_account_claims, sign, sign_with_header,
+};
 
 /// A fixed instant, so that every time-claim case is exact.
 const NOW: u64 = 1_770_000_000;
@@ -238,6 +240,76 @@ fn rejects_empty_or_non_string_kid() {
 }
 
 #[test]
+fn rejects_a_kid_longer_than_128_bytes_keeping_only_its_length() {
+    let kid = "k".repeat(129);
+    let token = assemble(&json!({"alg": "RS256", "kid": kid}), &claims(), b"sig");
+    assert_eq!(verify(&token), Err(Error::InvalidKeyId(129)));
+    assert_eq!(
+        Error::InvalidKeyId(129).to_string(),
+        "the kid is not a key ID (129 bytes; a key ID is at most 128 bytes of A-Z a-z 0-9 . _ -)"
+    );
+    assert_eq!(Error::InvalidKeyId(129).reason(), "invalid_kid");
+}
+
+#[test]
+fn accepts_the_shape_of_a_128_byte_kid() {
+    // Shaped like a key ID, so it is looked up (and is unknown).
+    let kid = "aZ09._-".repeat(19)[..128].to_owned();
+    let token = assemble(&json!({"alg": "RS256", "kid": kid}), &claims(), b"sig");
+    assert_eq!(verify(&token), Err(Error::UnknownKeyId(kid)));
+}
+
+#[test]
+fn rejects_a_kid_with_bytes_outside_the_key_id_alphabet() {
+    for kid in [
+        "key 1",
+        "key/1",
+        "key\r\ninjected: line",
+        "\u{1b}[31mred",
+        "ключ",
+        "k\"",
+        "../../etc/passwd",
+    ] {
+        let token = assemble(&json!({"alg": "RS256", "kid": kid}), &claims(), b"sig");
+        assert_eq!(
+            verify(&token),
+            Err(Error::InvalidKeyId(kid.len())),
+            "{kid:?}"
+        );
+    }
+}
+
+#[test]
+fn rejects_a_6_kb_kid_before_any_lookup() {
+    let kid = "A".repeat(6000);
+    // A short signature keeps the token under MAX_TOKEN_BYTES: the kid is what is refused.
+    let token = assemble(&json!({"alg": "RS256", "kid": kid}), &json!({}), b"s");
+    assert!(
+        token.len() <= authorizer::MAX_TOKEN_BYTES,
+        "{}",
+        token.len()
+    );
+    let error = verify(&token).unwrap_err();
+    assert_eq!(error, Error::InvalidKeyId(6000));
+    assert!(error.to_string().len() < 120);
+}
+
+#[test]
+fn keeps_only_a_bounded_escaped_alg_in_the_error() {
+    let alg = format!("\u{1b}[2J{}", "x".repeat(5000));
+    let token = assemble(&json!({"alg": alg, "kid": PRIMARY.kid}), &claims(), b"sig");
+    let error = verify(&token).unwrap_err();
+    let kept: String = alg.chars().take(64).collect();
+    assert_eq!(
+        error,
+        Error::DisallowedAlgorithm(format!("{kept}…({} bytes)", alg.len()))
+    );
+    let shown = error.to_string();
+    assert!(shown.len() < 200, "{shown}");
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}
+
+#[test]
 fn rejects_unknown_kid() {
     let token = sign_with_header(
         &PRIMARY,
@@ -443,7 +515,14 @@ fn rejects_time_claims_of_the_wrong_type() {
 #[test]
 fn rejects_exp_near_u64_max_without_overflow() {
     let token = sign(&PRIMARY, &with(claims(), "exp", json!(u64::MAX)));
-    assert_eq!(verify(&token).map(|c| c.exp), Ok(u64::MAX));
+    assert_eq!(
+        verify(&token),
+        Err(Error::LifetimeTooLong {
+            exp: u64::MAX,
+            iat: NOW,
+            now: NOW
+        })
+    );
     let token = sign(&PRIMARY, &with(claims(), "iat", json!(u64::MAX)));
     assert_eq!(
         verify(&token),
@@ -452,6 +531,141 @@ fn rejects_exp_near_u64_max_without_overflow() {
             now: NOW
         })
     );
+}
+
+// --- lifetime (google-auth-library: "Expiration time too far in future") ---
+
+const DAY: u64 = 24 * 3600;
+
+/// Claims issued at `iat`, expiring at `exp`, checked at NOW.
+fn lifetime(iat: u64, exp: u64) -> Result<GoogleClaims, Error> {
+    let claims = with(with(claims(), "iat", json!(iat)), "exp", json!(exp));
+    let claims = without(claims, "nbf");
+    verify(&sign(&PRIMARY, &claims))
+}
+
+#[test]
+fn accepts_exp_exactly_24_hours_after_now_and_iat() {
+    assert_eq!(lifetime(NOW, NOW + DAY).map(|c| c.exp), Ok(NOW + DAY));
+}
+
+#[test]
+fn rejects_exp_24_hours_and_one_second_after_now() {
+    assert_eq!(
+        lifetime(NOW, NOW + DAY + 1),
+        Err(Error::LifetimeTooLong {
+            exp: NOW + DAY + 1,
+            iat: NOW,
+            now: NOW
+        })
+    );
+    assert_eq!(
+        lifetime(NOW, NOW + DAY + 1).unwrap_err().reason(),
+        "lifetime_too_long"
+    );
+}
+
+#[test]
+fn accepts_a_lifetime_of_exactly_24_hours_issued_in_the_past() {
+    // Issued 23 h ago for 24 h: exp is 1 h from now, exp - iat is exactly 24 h.
+    let iat = NOW - 23 * 3600;
+    assert_eq!(lifetime(iat, iat + DAY).map(|c| c.iat), Ok(iat));
+}
+
+#[test]
+fn rejects_a_lifetime_of_24_hours_and_one_second_even_when_exp_is_near() {
+    // exp is only 1 h away, but the token was minted to live longer than a day.
+    let iat = NOW - 23 * 3600 - 1;
+    assert_eq!(
+        lifetime(iat, iat + DAY + 1),
+        Err(Error::LifetimeTooLong {
+            exp: iat + DAY + 1,
+            iat,
+            now: NOW
+        })
+    );
+}
+
+// --- authorized party (azp): OpenID Connect Core 3.1.3.7, steps 4-5 ---
+
+#[test]
+fn rejects_a_google_signed_service_account_token_for_our_audience() {
+    let error = verify(&sign(&PRIMARY, &service_account_claims(CLIENT_ID, NOW))).unwrap_err();
+    assert_eq!(
+        error,
+        Error::WrongAuthorizedParty("104523456789012345678".into())
+    );
+    assert_eq!(error.reason(), "wrong_authorized_party");
+    assert!(error.is_token_rejection());
+    assert_eq!(
+        error.to_string(),
+        "the authorized party (azp) \"104523456789012345678\" is not one of the configured client IDs"
+    );
+}
+
+#[test]
+fn accepts_azp_of_another_configured_client() {
+    let token = sign(
+        &PRIMARY,
+        &with(
+            claims(),
+            "azp",
+            json!("second-client.apps.googleusercontent.com"),
+        ),
+    );
+    assert_eq!(verify(&token), Ok(expected_claims()));
+}
+
+#[test]
+fn accepts_a_token_without_azp() {
+    assert_eq!(
+        verify(&sign(&PRIMARY, &without(claims(), "azp"))),
+        Ok(expected_claims())
+    );
+}
+
+#[test]
+fn rejects_azp_that_is_not_a_string_even_null() {
+    for azp in [
+        json!(null),
+        json!(104523456789012345678_u128 as f64),
+        json!([CLIENT_ID]),
+    ] {
+        let token = sign(&PRIMARY, &with(claims(), "azp", azp.clone()));
+        assert_eq!(verify(&token), Err(Error::InvalidClaim("azp")), "{azp}");
+    }
+}
+
+#[test]
+fn keeps_only_a_bounded_azp_in_the_error() {
+    let long = "9".repeat(2000);
+    let error = verify(&sign(&PRIMARY, &with(claims(), "azp", json!(long)))).unwrap_err();
+    assert_eq!(
+        error,
+        Error::WrongAuthorizedParty(format!("{}…(2000 bytes)", "9".repeat(64)))
+    );
+}
+
+// --- email ---
+
+#[test]
+fn verified_email_only_when_email_verified_is_true() {
+    for (verified, expected) in [
+        (Some(json!(true)), Some("jane.doe@example.com")),
+        (Some(json!("true")), Some("jane.doe@example.com")),
+        (Some(json!(false)), None),
+        (Some(json!("false")), None),
+        (None, None),
+    ] {
+        let claims = match &verified {
+            Some(v) => with(claims(), "email_verified", v.clone()),
+            None => without(claims(), "email_verified"),
+        };
+        let claims = verify(&sign(&PRIMARY, &claims)).unwrap();
+        assert_eq!(claims.verified_email(), expected, "{verified:?}");
+        // The claim itself is still reported as sent.
+        assert_eq!(claims.email.as_deref(), Some("jane.doe@example.com"));
+    }
 }
 
 // --- subject and other claims ---
@@ -684,6 +898,17 @@ fn key_set_keeps_only_rsa_signature_keys_with_a_kid() {
         {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
         {"kty": "RSA", "kid": "broken"},
     ]});
+    let keys = KeySet::from_json(document.to_string().as_bytes()).unwrap();
+    assert_eq!(keys.kids(), vec![PRIMARY.kid.to_owned()]);
+}
+
+#[test]
+fn key_set_skips_keys_whose_kid_no_token_could_name() {
+    let mut spaced = ROTATED.jwk();
+    spaced["kid"] = json!("has space");
+    let mut long = ROTATED.jwk();
+    long["kid"] = json!("k".repeat(129));
+    let document = json!({"keys": [PRIMARY.jwk(), spaced, long]});
     let keys = KeySet::from_json(document.to_string().as_bytes()).unwrap();
     assert_eq!(keys.kids(), vec![PRIMARY.kid.to_owned()]);
 }

@@ -2,9 +2,16 @@
 //! to 127.0.0.1 on free ports ([`crate::LambdaMode::Rie`], and the workspace's RIE tests
 //! through `testkit`). The RIE binary ships in the aws-sam-cli wheel that
 //! `cargo xtask test` installs into `~/.cache/greeting-stack/aws-venv`.
+//!
+//! Both emulators of the wheel run here: `aws-lambda-rie-x86_64` natively and
+//! `aws-lambda-rie-arm64`, with the arm64 bootstraps `sam build` deploys, under Debian's
+//! `qemu-aarch64-static` (packages `qemu-user-static` and `libc6-arm64-cross`), so the
+//! artifact that deploys is the one tested. [`Rie::start`] reads each binary's ELF header
+//! and puts qemu in front of whatever is not built for this machine.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,9 +19,86 @@ use serde_json::Value;
 
 use crate::runtime_api::{collect_output, isolated_command};
 
-/// Finds `aws-lambda-rie-x86_64` in an aws-sam-cli virtualenv: `venv` if given, else
-/// `GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
+/// Set to `sam build`'s output directory (`.aws-sam/build`), the RIE tests run the
+/// bootstraps found there, under the emulator for their architecture, instead of cargo's.
+pub const SAM_BUILD_DIR_VAR: &str = "GREETING_STACK_SAM_BUILD";
+
+/// qemu's user-mode emulator for arm64 binaries, and the arm64 loader and libc it reads
+/// them with (Debian's `qemu-user-static` and `libc6-arm64-cross`).
+pub const QEMU_AARCH64: &str = "qemu-aarch64-static";
+/// See [`QEMU_AARCH64`].
+pub const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+/// The machines a Lambda runs on (template.yaml's `Architectures`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    X86_64,
+    Aarch64,
+}
+
+impl Machine {
+    /// The machine this process runs on.
+    pub fn host() -> Machine {
+        if cfg!(target_arch = "aarch64") {
+            Machine::Aarch64
+        } else {
+            Machine::X86_64
+        }
+    }
+
+    /// The machine an ELF executable is built for. Read by hand: two fields of a fixed
+    /// header, where an object-file crate would be a large dependency for 20 bytes.
+    pub fn of(executable: &Path) -> Result<Machine, String> {
+        let mut header = [0u8; 20];
+        std::fs::File::open(executable)
+            .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header))
+            .map_err(|e| format!("{}: {e}", executable.display()))?;
+        if header[..4] != *b"\x7fELF" {
+            return Err(format!("{} is not an ELF executable", executable.display()));
+        }
+        // e_machine (offset 18), in the byte order EI_DATA (offset 5) names: 1 = little.
+        let machine = if header[5] == 1 {
+            u16::from_le_bytes([header[18], header[19]])
+        } else {
+            u16::from_be_bytes([header[18], header[19]])
+        };
+        match machine {
+            0x3e => Ok(Machine::X86_64),
+            0xb7 => Ok(Machine::Aarch64),
+            other => Err(format!(
+                "{} is built for ELF machine {other:#x}, neither x86_64 nor arm64",
+                executable.display()
+            )),
+        }
+    }
+
+    /// The emulator's file name in the aws-sam-cli wheel.
+    pub fn rie_file_name(self) -> &'static str {
+        match self {
+            Machine::X86_64 => "aws-lambda-rie-x86_64",
+            Machine::Aarch64 => "aws-lambda-rie-arm64",
+        }
+    }
+}
+
+/// The bootstrap the RIE tests run for `function` (a logical ID of template.yaml, e.g.
+/// `AuthorizerFunction`): `sam build`'s when [`SAM_BUILD_DIR_VAR`] is set, else
+/// `host_build` (cargo's).
+pub fn bootstrap_for(function: &str, host_build: &Path) -> PathBuf {
+    match std::env::var_os(SAM_BUILD_DIR_VAR) {
+        Some(dir) => PathBuf::from(dir).join(function).join("bootstrap"),
+        None => host_build.to_owned(),
+    }
+}
+
+/// Finds the emulator for this machine in an aws-sam-cli virtualenv: `venv` if given,
+/// else `GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
 pub fn locate(venv: Option<&Path>) -> Result<PathBuf, String> {
+    locate_for(venv, Machine::host())
+}
+
+/// Finds the emulator for `machine` (see [`locate`] for where it looks).
+pub fn locate_for(venv: Option<&Path>, machine: Machine) -> Result<PathBuf, String> {
     let venv = match venv {
         Some(venv) => venv.to_path_buf(),
         None => match std::env::var_os("GREETING_STACK_AWS_TOOLS") {
@@ -31,18 +115,96 @@ pub fn locate(venv: Option<&Path>) -> Result<PathBuf, String> {
             lib.display()
         )
     })?;
+    let name = machine.rie_file_name();
     for entry in entries.flatten() {
         let candidate = entry
             .path()
-            .join("site-packages/samcli/local/rapid/aws-lambda-rie-x86_64");
+            .join("site-packages/samcli/local/rapid")
+            .join(name);
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
     Err(format!(
-        "no aws-lambda-rie-x86_64 under {}: is aws-sam-cli installed there?",
+        "no {name} under {}: is aws-sam-cli installed there?",
         lib.display()
     ))
+}
+
+/// How a foreign (arm64 on x86_64) binary is started: through qemu, found on `PATH`.
+fn qemu() -> Result<PathBuf, String> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(QEMU_AARCH64))
+        .find(|candidate| candidate.is_file());
+    let sysroot_present = Path::new(AARCH64_SYSROOT).join("lib").is_dir();
+    match on_path {
+        Some(qemu) if sysroot_present => Ok(qemu),
+        _ => Err(format!(
+            "running arm64 binaries here needs {QEMU_AARCH64} on PATH and the arm64 libc in \
+             {AARCH64_SYSROOT}: apt-get install qemu-user-static libc6-arm64-cross \
+             (`cargo xtask test` installs them)"
+        )),
+    }
+}
+
+/// A directory of this process's own, removed when dropped: holds the script that
+/// starts an arm64 bootstrap through qemu.
+#[derive(Debug)]
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> std::io::Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "greeting-stack-rie-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The script the emulator starts in place of a foreign `bootstrap`. The emulator itself
+/// may run under qemu, which hands `execve` to the kernel: without binfmt_misc (absent
+/// in containers) the kernel cannot run an arm64 file, but it runs a shell script, which
+/// starts qemu with the arm64 loader and libc.
+fn qemu_wrapper_script(qemu: &Path, bootstrap: &Path) -> String {
+    let quote = |path: &Path| format!("'{}'", path.display().to_string().replace('\'', r"'\''"));
+    format!(
+        "#!/bin/sh\nexec {} -L {} {} \"$@\"\n",
+        quote(qemu),
+        quote(Path::new(AARCH64_SYSROOT)),
+        quote(bootstrap)
+    )
+}
+
+/// What the function's log lines are labelled with: the file name, or for `sam build`'s
+/// `<LogicalId>/bootstrap` the logical ID.
+fn function_label(bootstrap: &Path) -> String {
+    let name = |path: Option<&Path>| {
+        path.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    match name(Some(bootstrap)) {
+        file if file == "bootstrap" => name(bootstrap.parent()),
+        file => file,
+    }
+}
+
+fn write_executable(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }
 
 /// A running emulator; killed when dropped.
@@ -52,6 +214,7 @@ pub struct Rie {
     invoke_url: String,
     output: Arc<Mutex<Vec<u8>>>,
     client: reqwest::Client,
+    _scratch: Option<ScratchDir>,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -60,28 +223,54 @@ fn free_port() -> std::io::Result<u16> {
 
 impl Rie {
     /// Starts `rie` running `bootstrap` with `env` (the emulator passes its environment
-    /// on to the function) and waits until it listens.
+    /// on to the function) and waits until it listens. Either binary built for arm64
+    /// runs under qemu on an x86_64 machine (see the module doc).
     pub async fn start(
         rie: &Path,
         bootstrap: &Path,
         env: &[(&str, &str)],
     ) -> std::io::Result<Self> {
+        let host = Machine::host();
+        let foreign = |binary: &Path| {
+            Machine::of(binary)
+                .map(|machine| machine != host)
+                .map_err(std::io::Error::other)
+        };
+        let (rie_foreign, bootstrap_foreign) = (foreign(rie)?, foreign(bootstrap)?);
+        let qemu = if rie_foreign || bootstrap_foreign {
+            Some(qemu().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
+        let function = function_label(bootstrap);
+        let (bootstrap, scratch) = match &qemu {
+            Some(qemu) if bootstrap_foreign => {
+                let scratch = ScratchDir::new()?;
+                let script = scratch.0.join("bootstrap");
+                write_executable(&script, &qemu_wrapper_script(qemu, bootstrap))?;
+                (script, Some(scratch))
+            }
+            _ => (bootstrap.to_owned(), None),
+        };
         let (invoke_port, api_port) = (free_port()?, free_port()?);
-        let mut command = isolated_command(rie);
+        let mut command = match &qemu {
+            Some(qemu) if rie_foreign => {
+                let mut command = isolated_command(qemu);
+                command.arg(rie);
+                command
+            }
+            _ => isolated_command(rie),
+        };
         command
             .arg("--runtime-interface-emulator-address")
             .arg(format!("127.0.0.1:{invoke_port}"))
             .arg("--runtime-api-address")
             .arg(format!("127.0.0.1:{api_port}"))
-            .arg(bootstrap);
+            .arg(&bootstrap);
         for (k, v) in env {
             command.env(k, v);
         }
         let mut child = command.spawn()?;
-        let function = bootstrap
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let output = collect_output(&mut child, &function);
         let rie = Rie {
             child,
@@ -90,9 +279,11 @@ impl Rie {
             ),
             output,
             client: reqwest::Client::new(),
+            _scratch: scratch,
         };
-        // The emulator listens within milliseconds; wait for it, boundedly.
-        for _ in 0..100 {
+        // The emulator listens within milliseconds (a second or two under qemu); wait for
+        // it, boundedly.
+        for _ in 0..400 {
             if tokio::net::TcpStream::connect(("127.0.0.1", invoke_port))
                 .await
                 .is_ok()
@@ -148,4 +339,45 @@ pub fn as_error(body: &Value) -> Option<(String, String)> {
         object.get("errorType")?.as_str()?.to_owned(),
         object.get("errorMessage")?.as_str()?.to_owned(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_machine_of_this_test_binary() {
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(Machine::of(&exe), Ok(Machine::host()));
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_elf() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert_eq!(
+            Machine::of(&manifest),
+            Err(format!("{} is not an ELF executable", manifest.display()))
+        );
+    }
+
+    #[test]
+    fn the_qemu_script_quotes_every_path() {
+        assert_eq!(
+            qemu_wrapper_script(
+                Path::new("/usr/bin/qemu-aarch64-static"),
+                Path::new("/work/it's/AuthorizerFunction/bootstrap")
+            ),
+            "#!/bin/sh\nexec '/usr/bin/qemu-aarch64-static' -L '/usr/aarch64-linux-gnu' \
+             '/work/it'\\''s/AuthorizerFunction/bootstrap' \"$@\"\n"
+        );
+    }
+
+    #[test]
+    fn labels_sam_build_bootstraps_with_their_logical_id() {
+        assert_eq!(
+            function_label(Path::new(".aws-sam/build/HelloFunction/bootstrap")),
+            "HelloFunction"
+        );
+        assert_eq!(function_label(Path::new("target/debug/hello")), "hello");
+    }
 }

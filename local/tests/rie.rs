@@ -5,14 +5,20 @@
 mod common;
 
 use common::*;
+use local::functions::{AUTHORIZER_FUNCTION, HELLO_FUNCTION};
 use local::{LambdaMode, StackConfig};
 use reqwest::StatusCode;
 
 #[tokio::test]
 #[ignore = "needs AWS's Runtime Interface Emulator: run through `cargo xtask test`"]
 async fn binaries_under_the_runtime_interface_emulator_greet_and_refuse() {
-    let rie = local::rie::locate(None).unwrap();
+    // Cargo's build, or `sam build`'s arm64 bootstraps (what deploys, run under qemu) when
+    // `cargo xtask test` points GREETING_STACK_SAM_BUILD at them.
     let (authorizer, hello_bin) = built_binaries();
+    let authorizer = local::rie::bootstrap_for(AUTHORIZER_FUNCTION, &authorizer);
+    let hello_bin = local::rie::bootstrap_for(HELLO_FUNCTION, &hello_bin);
+    let machine = local::rie::Machine::of(&authorizer).unwrap();
+    let rie = local::rie::locate_for(None, machine).unwrap();
     let stack = start(StackConfig {
         lambdas: LambdaMode::Rie {
             rie,

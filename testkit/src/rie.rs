@@ -6,9 +6,18 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// Finds the emulator in the tools `cargo xtask test` installs (`GREETING_STACK_AWS_TOOLS`).
-pub fn locate() -> Result<PathBuf, String> {
-    local::rie::locate(None)
+/// The bootstrap to test for `function` (template.yaml's logical ID): the one `sam build`
+/// wrote when `cargo xtask test` points `GREETING_STACK_SAM_BUILD` at it, else
+/// `host_build` (cargo's, e.g. `env!("CARGO_BIN_EXE_hello")`).
+pub fn bootstrap(function: &str, host_build: &str) -> PathBuf {
+    local::rie::bootstrap_for(function, Path::new(host_build))
+}
+
+/// Finds the emulator for `bootstrap`'s architecture in the tools `cargo xtask test`
+/// installs (`GREETING_STACK_AWS_TOOLS`).
+pub fn locate(bootstrap: &Path) -> Result<PathBuf, String> {
+    let machine = local::rie::Machine::of(bootstrap)?;
+    local::rie::locate_for(None, machine)
 }
 
 /// A running emulator; killed when dropped.

@@ -39,6 +39,27 @@ pub fn google_claims(aud: &str, now: u64) -> Value {
     })
 }
 
+/// The numeric ID of the service account in [`service_account_claims`].
+pub const SERVICE_ACCOUNT_ID: &str = "104523456789012345678";
+
+/// The claims Google signs for a Google Cloud service account that asks for an ID
+/// token with audience `aud` (IAM `generateIdToken`, the metadata server's identity
+/// endpoint, Pub/Sub push, Cloud Scheduler): `iss` Google's, `aud` whatever was asked
+/// for, `azp` and `sub` the account's numeric ID, its `…iam.gserviceaccount.com`
+/// address verified, no profile claims. Issued at `now`, valid one hour.
+pub fn service_account_claims(aud: &str, now: u64) -> Value {
+    json!({
+        "iss": "https://accounts.google.com",
+        "aud": aud,
+        "azp": SERVICE_ACCOUNT_ID,
+        "sub": SERVICE_ACCOUNT_ID,
+        "email": "robot@proj.iam.gserviceaccount.com",
+        "email_verified": true,
+        "iat": now,
+        "exp": now + 3600
+    })
+}
+
 /// Signs `claims` with RS256 and the key's `kid`, as Google does.
 pub fn sign(key: &TestKey, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);

@@ -65,6 +65,47 @@ pub fn sam(title: &str, args: &[&str]) -> Step {
         .env("PATH", tools_path())
 }
 
+/// Where `sam build` writes the deployable functions, one `<LogicalId>/bootstrap` each.
+const SAM_BUILD_DIR: &str = ".aws-sam/build";
+
+/// The RIE tests of the three crates that have them: `sam_build` set, they run `sam
+/// build`'s bootstraps (`local::rie::SAM_BUILD_DIR_VAR`), else cargo's.
+fn rie_tests(title: &str, sam_build: Option<&str>) -> Step {
+    let step = Step::new(
+        title,
+        "cargo",
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "authorizer",
+            "-p",
+            "hello",
+            "-p",
+            "local",
+            "--test",
+            "rie",
+            "--",
+            "--ignored",
+        ],
+    )
+    .env(
+        "GREETING_STACK_AWS_TOOLS",
+        tools_dir().display().to_string(),
+    )
+    .hint("rerun with `-- --nocapture` to see the emulator's output");
+    match sam_build {
+        Some(dir) => step.env(
+            "GREETING_STACK_SAM_BUILD",
+            crate::tools::workspace_root()
+                .join(dir)
+                .display()
+                .to_string(),
+        ),
+        None => step,
+    }
+}
+
 /// The checks of the AWS side that need no AWS account.
 pub fn offline_check_steps() -> Vec<Step> {
     vec![
@@ -77,15 +118,18 @@ pub fn offline_check_steps() -> Vec<Step> {
         sam("sam build (cargo-lambda, arm64)", &["build"])
             .env("AWS_DEFAULT_REGION", CHECK_REGION)
             .hint("run `sam build --debug` with the tools on PATH to see cargo-lambda's output"),
+        rie_tests("bootstraps under AWS's Runtime Interface Emulator", None),
         Step::new(
-            "bootstraps under AWS's Runtime Interface Emulator",
+            "arm64 emulation (qemu-user-static, libc6-arm64-cross)",
             "cargo",
-            &[
-                "test", "--locked", "-p", "authorizer", "-p", "hello", "-p", "local", "--test", "rie", "--",
-                "--ignored",
-            ],
+            &["xtask", "tools", "--arm64"],
         )
-        .env("GREETING_STACK_AWS_TOOLS", tools_dir().display().to_string())
-        .hint("rerun with `-- --nocapture` to see the emulator's output"),
+        .hint("install them by hand: apt-get install qemu-user-static libc6-arm64-cross"),
+        // The artifact that deploys is the one tested: the same checks on sam build's
+        // arm64 bootstraps, under AWS's arm64 emulator, both through qemu.
+        rie_tests(
+            "sam build's arm64 bootstraps under AWS's arm64 emulator (qemu)",
+            Some(SAM_BUILD_DIR),
+        ),
     ]
 }

@@ -74,6 +74,8 @@ mod tests {
                 "sam validate",
                 "sam build (cargo-lambda, arm64)",
                 "bootstraps under AWS's Runtime Interface Emulator",
+                "arm64 emulation (qemu-user-static, libc6-arm64-cross)",
+                "sam build's arm64 bootstraps under AWS's arm64 emulator (qemu)",
             ]
         );
     }

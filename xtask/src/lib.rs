@@ -6,6 +6,7 @@
 //! cargo xtask test --quick  # the tests only
 //! cargo xtask site        # build site/dist and report its size
 //! cargo xtask tools       # install the site's build tools and Chromium (skips what is there)
+//! cargo xtask tools --arm64  # install qemu, which runs the arm64 Lambda builds here
 //! ```
 //!
 //! Each step prints what it runs; a failure says which step and how to rerun it alone.
@@ -63,6 +64,9 @@ pub enum Task {
         /// Skip Chromium and chromedriver (only the build tools).
         #[arg(long)]
         no_browser: bool,
+        /// Only what runs the arm64 Lambda builds here (qemu-user-static, libc6-arm64-cross).
+        #[arg(long, conflicts_with = "no_browser")]
+        arm64: bool,
     },
 }
 
@@ -83,7 +87,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Task::Teardown(args) => deploy::teardown(&args),
         Task::Demo { stack_args } => demo::demo(&stack_args),
         Task::Site { allow_oversize } => site::build(!allow_oversize).map(drop),
-        Task::Tools { no_browser } => tools::ensure_site_tools().and_then(|_| {
+        Task::Tools { arm64: true, .. } => tools::ensure_arm64_emulation(),
+        Task::Tools { no_browser, .. } => tools::ensure_site_tools().and_then(|_| {
             if no_browser {
                 Ok(())
             } else {
@@ -121,6 +126,20 @@ mod tests {
             matches!(cli.command, Task::Demo { ref stack_args } if stack_args == &["--verbose"])
         );
         let cli = Cli::try_parse_from(["cargo xtask", "tools", "--no-browser"]).unwrap();
-        assert!(matches!(cli.command, Task::Tools { no_browser: true }));
+        assert!(matches!(
+            cli.command,
+            Task::Tools {
+                no_browser: true,
+                arm64: false
+            }
+        ));
+        let cli = Cli::try_parse_from(["cargo xtask", "tools", "--arm64"]).unwrap();
+        assert!(matches!(cli.command, Task::Tools { arm64: true, .. }));
+        assert_eq!(
+            Cli::try_parse_from(["cargo xtask", "tools", "--arm64", "--no-browser"])
+                .unwrap_err()
+                .kind(),
+            clap::error::ErrorKind::ArgumentConflict
+        );
     }
 }

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use serde::Deserialize;
+
 /// Trunk's version: 0.21.14 is the last one that builds with Rust 1.95.
 pub const TRUNK_VERSION: &str = "0.21.14";
 
@@ -63,10 +65,16 @@ impl Versions {
     }
 
     fn from_files(lock: &str, trunk_toml: &str) -> Result<Self, String> {
-        let locked = locked_version(lock, "wasm-bindgen").ok_or(
+        let lock: CargoLock =
+            toml::from_str(lock).map_err(|e| format!("Cargo.lock is not valid TOML: {e}"))?;
+        let trunk: TrunkToml = toml::from_str(trunk_toml)
+            .map_err(|e| format!("site/Trunk.toml is not valid TOML: {e}"))?;
+        let locked = lock.version_of("wasm-bindgen")?.ok_or(
             "Cargo.lock has no wasm-bindgen: run `cargo fetch` (the site crate depends on it)",
         )?;
-        let pinned = toml_string(trunk_toml, "wasm_bindgen")
+        let pinned = trunk
+            .tools
+            .wasm_bindgen
             .ok_or("site/Trunk.toml: [tools] needs wasm_bindgen = \"<version in Cargo.lock>\"")?;
         if pinned != locked {
             return Err(format!(
@@ -74,7 +82,9 @@ impl Versions {
                  {locked}: set wasm_bindgen = \"{locked}\" in site/Trunk.toml"
             ));
         }
-        let binaryen = toml_string(trunk_toml, "wasm_opt")
+        let binaryen = trunk
+            .tools
+            .wasm_opt
             .and_then(|v| v.strip_prefix("version_").map(str::to_owned))
             .ok_or("site/Trunk.toml: [tools] needs wasm_opt = \"version_<binaryen version>\"")?;
         Ok(Self {
@@ -88,25 +98,51 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// The version of package `name` in a Cargo.lock.
-fn locked_version(lock: &str, name: &str) -> Option<String> {
-    let wanted = format!("name = \"{name}\"");
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == wanted {
-            let version = lines.next()?.trim().strip_prefix("version = ")?;
-            return Some(version.trim_matches('"').to_owned());
-        }
-    }
-    None
+/// The part of Cargo.lock the pins are checked against.
+#[derive(Debug, Deserialize)]
+struct CargoLock {
+    #[serde(default)]
+    package: Vec<LockedPackage>,
 }
 
-/// A `key = "value"` line's value (enough TOML for Trunk.toml's pins).
-fn toml_string(toml: &str, key: &str) -> Option<String> {
-    toml.lines().find_map(|line| {
-        let (k, v) = line.split_once('=')?;
-        (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
-    })
+#[derive(Debug, Deserialize)]
+struct LockedPackage {
+    name: String,
+    version: String,
+}
+
+impl CargoLock {
+    /// The locked version of package `name`; two versions at once is an error (the
+    /// site's tools can match only one).
+    fn version_of(&self, name: &str) -> Result<Option<String>, String> {
+        let versions: Vec<&str> = self
+            .package
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.version.as_str())
+            .collect();
+        match versions.as_slice() {
+            [] => Ok(None),
+            [version] => Ok(Some((*version).to_owned())),
+            [first, second, ..] => Err(format!(
+                "Cargo.lock has {name} {first} and {second}: keep one (`cargo tree -i {name}` \
+                 shows who wants each)"
+            )),
+        }
+    }
+}
+
+/// The part of site/Trunk.toml that pins the tools.
+#[derive(Debug, Deserialize)]
+struct TrunkToml {
+    #[serde(default)]
+    tools: TrunkTools,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TrunkTools {
+    wasm_bindgen: Option<String>,
+    wasm_opt: Option<String>,
 }
 
 /// A tool the site needs, where it is looked for and how it is installed.
@@ -470,6 +506,26 @@ pub fn ensure_browser() -> Result<(), String> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+/// The Debian packages that run arm64 binaries here: qemu's user-mode emulator and the
+/// arm64 loader and libc (the paths are `local::rie`'s business).
+pub const ARM64_EMULATION_PACKAGES: [&str; 2] = ["qemu-user-static", "libc6-arm64-cross"];
+
+/// Installs [`ARM64_EMULATION_PACKAGES`] when missing: they run the arm64 bootstraps
+/// `sam build` produces, and AWS's arm64 Runtime Interface Emulator, on this machine.
+pub fn ensure_arm64_emulation() -> Result<(), String> {
+    let installed = ARM64_EMULATION_PACKAGES.iter().all(|package| {
+        Command::new("dpkg-query")
+            .args(["--show", "--showformat=${Status}", package])
+            .output()
+            .is_ok_and(|o| o.stdout == b"install ok installed")
+    });
+    if installed {
+        eprintln!("    {}: installed", ARM64_EMULATION_PACKAGES.join(", "));
+        return Ok(());
+    }
+    apt_install(&ARM64_EMULATION_PACKAGES)
+}
+
 /// Where Debian puts Chromium.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -508,6 +564,44 @@ wasm_opt = "version_132"
         assert!(
             error.contains("set wasm_bindgen = \"0.2.130\" in site/Trunk.toml"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_pins_however_the_toml_is_laid_out() {
+        // Inline tables, comments and a key under another table: line matching read the
+        // first `wasm_opt =` it saw, here the one in [build].
+        let trunk = r#"
+[build]
+wasm_opt = "version_1"   # not a pin: [build] has no such key for the tools
+[tools]
+wasm_bindgen = "0.2.130" # same as Cargo.lock
+wasm_opt='version_132'
+"#;
+        let versions = Versions::from_files(LOCK, trunk).unwrap();
+        assert_eq!(versions.binaryen, "132");
+    }
+
+    #[test]
+    fn two_locked_versions_of_wasm_bindgen_are_refused() {
+        let lock = format!("{LOCK}\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.99\"\n");
+        assert_eq!(
+            Versions::from_files(&lock, TRUNK_TOML).unwrap_err(),
+            "Cargo.lock has wasm-bindgen 0.2.130 and 0.2.99: keep one (`cargo tree -i \
+             wasm-bindgen` shows who wants each)"
+        );
+    }
+
+    #[test]
+    fn a_missing_pin_says_what_to_add() {
+        assert_eq!(
+            Versions::from_files(LOCK, "[tools]\nwasm_opt = \"version_132\"\n").unwrap_err(),
+            "site/Trunk.toml: [tools] needs wasm_bindgen = \"<version in Cargo.lock>\""
+        );
+        let invalid = Versions::from_files(LOCK, "[tools\n").unwrap_err();
+        assert!(
+            invalid.starts_with("site/Trunk.toml is not valid TOML: "),
+            "{invalid}"
         );
     }
 
