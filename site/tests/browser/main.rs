@@ -123,7 +123,12 @@ impl Harness {
             "googleClientId": local::DEFAULT_CLIENT_ID,
             "localSignInUrl": null,
         });
-        let app = local::site::app(&dist(), config_json.to_string());
+        // The deployed site's headers, as the stack's own site server sends them.
+        let api = stack.api_url();
+        let api_origin = api.trim_end_matches("/prod");
+        let headers = local::site::SecurityHeaders::local(api_origin, &stack.idp_url())
+            .expect("the site's headers from template.yaml");
+        let app = local::site::app(&dist(), config_json.to_string(), headers);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
