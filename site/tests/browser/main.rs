@@ -124,9 +124,11 @@ impl Harness {
             "localSignInUrl": null,
         });
         // The deployed site's headers, as the stack's own site server sends them.
-        let api = stack.api_url();
-        let api_origin = api.trim_end_matches("/prod");
-        let headers = local::site::SecurityHeaders::local(api_origin, &stack.idp_url())
+        let api_origin = reqwest::Url::parse(&stack.api_url())
+            .expect("the API's URL")
+            .origin()
+            .ascii_serialization();
+        let headers = local::site::SecurityHeaders::local(&api_origin, &stack.idp_url())
             .expect("the site's headers from template.yaml");
         let app = local::site::app(&dist(), config_json.to_string(), headers);
         let server = tokio::spawn(async move {
