@@ -441,8 +441,9 @@ mod tests {
         );
     }
 
-    /// Trunk 0.21.14's `index.html` for this site, in the shape its
-    /// src/pipelines/rust/output.rs writes (hashes shortened by hand).
+    /// An `index.html` as Trunk 0.21.14 writes it (src/pipelines/rust/output.rs), with
+    /// the `nonce` attributes it adds when asked to (`create_nonce`), and an HTML comment
+    /// that only looks like a script.
     const TRUNK_INDEX: &str = r#"<!DOCTYPE html><html lang="en"><head>
   <meta charset="utf-8">
   <link rel="icon" href="data:,">
