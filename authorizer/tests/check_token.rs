@@ -16,7 +16,10 @@ fn jwks_file() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("check-token-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("certs-{}.json", NEXT.fetch_add(1, Ordering::Relaxed)));
+    let path = dir.join(format!(
+        "certs-{}.json",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&path, jwks(&[PRIMARY]).to_string()).unwrap();
     path
 }

@@ -336,6 +336,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         .or_insert_with(|| format!("http://127.0.0.1:{site_port}"))
         .clone();
 
+    // The deployed site's headers (template.yaml), with the local API and IdP in them.
+    let site_headers = site::SecurityHeaders::local(&format!("http://{api_addr}"), &idp_url)?;
+
     let jwks_url = format!("{idp_url}/oauth2/v3/certs");
     let identity = Arc::new(IdentityProvider::generate(
         &config.client_id,
@@ -368,7 +371,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,
-            site::app(&dir, site::config_json(&api_url, &idp_url))
+            site::app(&dir, site::config_json(&api_url, &idp_url), site_headers)
                 .layer(RequestBodyLimitLayer::new(SITE_MAX_BODY_BYTES)),
             config.limits,
         )),
