@@ -39,6 +39,7 @@
 pub mod check;
 mod config;
 mod error;
+mod event;
 mod handler;
 mod keys;
 pub mod lambda;
@@ -47,6 +48,7 @@ mod verify;
 
 pub use config::{Config, DEFAULT_CLOCK_SKEW_SECONDS, GOOGLE_JWKS_URL};
 pub use error::{Error, LambdaFailure};
+pub use event::AuthorizerEvent;
 pub use handler::{Authorizer, Outcome, function_handler, token_fingerprint};
 pub use keys::{
     CachePolicy, DEFAULT_FETCH_TIMEOUT, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet,
