@@ -1,7 +1,9 @@
 //! # authorizer
 //!
-//! An API Gateway **TOKEN authorizer** for Google ID tokens. API Gateway hands it the
-//! `Authorization` header; it answers with an IAM policy (Allow for the whole stage,
+//! An API Gateway **Lambda authorizer** for Google ID tokens, of either type: a TOKEN
+//! event's `authorizationToken`, or a REQUEST event's `Authorization` header (any case,
+//! from `headers` or `multiValueHeaders`; two different values are refused), see
+//! [`AuthorizerEvent`]. It answers with an IAM policy (Allow for the whole stage,
 //! with the user's `name`, `sub` and verified `email` in the context), a Deny policy (403) for
 //! genuine tokens the policy refuses, or the error `Unauthorized` (401).
 //!
