@@ -72,9 +72,11 @@ impl AuthorizerEvent {
     /// The credential to verify: `authorizationToken`, or the one `Authorization`
     /// header of a REQUEST event (any case: `HeaderMap` names are case-insensitive).
     ///
-    /// An absent token is `""` (refused as [`Error::MissingToken`]): API Gateway answers
-    /// 401 itself when an identity source is missing, but an authorizer whose
-    /// `identitySource` names other values, or none (caching off), is invoked anyway.
+    /// An absent token is `""` (refused as [`Error::MissingToken`]). API Gateway answers
+    /// 401 itself for a missing or empty identity source only when caching is on (AWS,
+    /// "Use API Gateway Lambda authorizers", REQUEST authorizers); with caching off,
+    /// or an `identitySource` naming other values, the function is invoked without
+    /// the header and must refuse.
     ///
     /// A REQUEST event carries the header in `headers` (the last value) and in
     /// `multiValueHeaders` (every value). Two different values are refused
