@@ -44,9 +44,14 @@ pub enum Error {
     NoKeys,
 
     // --- the token ---
-    /// No token at all (empty header, or only `Bearer`).
+    /// No token at all (empty header, or only `Bearer`, or a REQUEST event without
+    /// an `Authorization` header).
     #[error("no token")]
     MissingToken,
+    /// A REQUEST event with two different `Authorization` values (see
+    /// [`crate::AuthorizerEvent::token`] for why neither is chosen).
+    #[error("the request carries two different Authorization headers")]
+    ConflictingAuthorizationHeaders,
     /// Longer than any Google ID token; refused before any parsing.
     #[error("token is {0} bytes long, longer than any Google ID token")]
     TokenTooLarge(usize),
@@ -133,6 +138,7 @@ impl Error {
             Error::InvalidKeySet(_) => "invalid_key_set",
             Error::NoKeys => "no_keys",
             Error::MissingToken => "missing_token",
+            Error::ConflictingAuthorizationHeaders => "conflicting_authorization_headers",
             Error::TokenTooLarge(_) => "token_too_large",
             Error::Malformed(_) => "malformed",
             Error::DisallowedAlgorithm(_) => "disallowed_algorithm",

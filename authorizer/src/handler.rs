@@ -2,16 +2,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
-};
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
 use lambda_runtime::LambdaEvent;
 use sha2::{Digest, Sha256};
 
 use crate::keys::{CachePolicy, HttpKeyFetcher, KeyCache, KeyFetcher};
 use crate::policy::{self, Decision};
 use crate::verify::{UnverifiedToken, Verifier, parse_token};
-use crate::{Config, Error, LambdaFailure};
+use crate::{AuthorizerEvent, Config, Error, LambdaFailure};
 
 /// Everything a warm Lambda keeps between invocations: configuration, the prepared
 /// verifier and the key cache. Built once at init.
@@ -96,21 +94,26 @@ impl<F: KeyFetcher> Authorizer<F> {
 /// The Lambda entry point: verifies the event's token and answers API Gateway.
 /// A refused token is the error `Unauthorized` (401); a genuine token the policy
 /// refuses gets a Deny policy (403); key trouble is an error of another name (500).
-pub async fn function_handler<F: KeyFetcher>(
+///
+/// Takes a TOKEN or a REQUEST event ([`AuthorizerEvent`]); generic over `Into` so a
+/// caller holding one of `aws_lambda_events`' two structs passes it as it is.
+pub async fn function_handler<F: KeyFetcher, E: Into<AuthorizerEvent>>(
     authorizer: &Authorizer<F>,
-    event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>,
+    event: LambdaEvent<E>,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, LambdaFailure> {
-    let request = event.payload;
-    let token = request.authorization_token.as_deref().unwrap_or("");
-    let method_arn = request.method_arn.as_deref().unwrap_or("");
-    let fingerprint = token_fingerprint(token);
-    let parsed = parse_token(token);
+    let request: AuthorizerEvent = event.payload.into();
+    let method_arn = request.method_arn();
+    let token = request.token();
+    let fingerprint = token_fingerprint(token.as_deref().unwrap_or(""));
+    let parsed = token.and_then(parse_token);
     let kid = parsed.as_ref().ok().map(|t| t.kid.clone());
+    let event_type = request.kind();
     match authorizer.decide(parsed, method_arn, unix_now()).await {
         Ok(outcome) => {
             match &outcome.decision {
                 Decision::Allow => tracing::info!(
                     decision = "allow",
+                    event = event_type,
                     principal = outcome.response.principal_id.as_deref().unwrap_or(""),
                     kid = kid.as_deref().unwrap_or(""),
                     token = %fingerprint,
@@ -118,6 +121,7 @@ pub async fn function_handler<F: KeyFetcher>(
                 ),
                 Decision::Deny(reason) => tracing::info!(
                     decision = "deny",
+                    event = event_type,
                     reason = reason.reason(),
                     detail = %reason,
                     principal = outcome.response.principal_id.as_deref().unwrap_or(""),
@@ -133,6 +137,7 @@ pub async fn function_handler<F: KeyFetcher>(
             if error.is_token_rejection() {
                 tracing::info!(
                     decision = "unauthorized",
+                    event = event_type,
                     reason = error.reason(),
                     detail = %error,
                     kid = kid.as_deref().unwrap_or(""),
@@ -142,6 +147,7 @@ pub async fn function_handler<F: KeyFetcher>(
             } else {
                 tracing::error!(
                     decision = "error",
+                    event = event_type,
                     reason = error.reason(),
                     detail = %error,
                     kid = kid.as_deref().unwrap_or(""),

@@ -1,7 +1,9 @@
 //! # authorizer
 //!
-//! An API Gateway **TOKEN authorizer** for Google ID tokens. API Gateway hands it the
-//! `Authorization` header; it answers with an IAM policy (Allow for the whole stage,
+//! An API Gateway **Lambda authorizer** for Google ID tokens, of either type: a TOKEN
+//! event's `authorizationToken`, or a REQUEST event's `Authorization` header (any case,
+//! from `headers` or `multiValueHeaders`; two different values are refused), see
+//! [`AuthorizerEvent`]. It answers with an IAM policy (Allow for the whole stage,
 //! with the user's `name`, `sub` and verified `email` in the context), a Deny policy (403) for
 //! genuine tokens the policy refuses, or the error `Unauthorized` (401).
 //!
@@ -39,6 +41,7 @@
 pub mod check;
 mod config;
 mod error;
+mod event;
 mod handler;
 mod keys;
 pub mod lambda;
@@ -47,6 +50,7 @@ mod verify;
 
 pub use config::{Config, DEFAULT_CLOCK_SKEW_SECONDS, GOOGLE_JWKS_URL};
 pub use error::{Error, LambdaFailure};
+pub use event::AuthorizerEvent;
 pub use handler::{Authorizer, Outcome, function_handler, token_fingerprint};
 pub use keys::{
     CachePolicy, DEFAULT_FETCH_TIMEOUT, FetchedKeys, HttpKeyFetcher, KeyCache, KeyFetcher, KeySet,

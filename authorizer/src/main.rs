@@ -1,7 +1,7 @@
 //! The authorizer Lambda's `bootstrap`: configuration and keys at init, then the handler.
 
-use authorizer::{Authorizer, Config, function_handler, lambda};
-use lambda_runtime::{Error, run, service_fn};
+use authorizer::{Authorizer, AuthorizerEvent, Config, function_handler, lambda};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -14,5 +14,9 @@ async fn main() -> Result<(), Error> {
         }
     };
     authorizer.warm_up().await;
-    run(service_fn(|event| function_handler(&authorizer, event))).await
+    // TOKEN or REQUEST, read from the event's `type`.
+    run(service_fn(|event: LambdaEvent<AuthorizerEvent>| {
+        function_handler(&authorizer, event)
+    }))
+    .await
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use testkit::jwks_server::JwksServer;
-use testkit::keys::{PRIMARY, jwks};
+use testkit::keys::{ATTACKER, PRIMARY, jwks};
 use testkit::runtime_api::{LambdaProcess, Outcome};
 use testkit::tokens::{
     CLIENT_ID, SERVICE_ACCOUNT_ID, assemble, google_claims, now, service_account_claims, sign,
@@ -250,4 +250,179 @@ async fn starts_without_keys_and_fails_closed() {
             error_message: "authorizer failure: no_keys".into()
         }
     );
+}
+
+/// A REQUEST event as API Gateway sends it for `GET /hello`, with these header maps.
+fn request_event(
+    headers: serde_json::Value,
+    multi_value_headers: serde_json::Value,
+) -> serde_json::Value {
+    json!({
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "resource": "/hello",
+        "path": "/hello",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": multi_value_headers,
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "path": "/prod/hello",
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": "5f3a0c1e-0000-4000-8000-000000000001",
+            "identity": {"sourceIp": "203.0.113.7"},
+            "resourcePath": "/hello",
+            "httpMethod": "GET",
+            "apiId": "api"
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_binary_answers_request_events_from_the_authorization_header() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let url = server.url();
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
+    )
+    .await;
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let Outcome::Response(expected) = lambda.invoke(event(&token), WAIT).await else {
+        panic!("no response; output:\n{}", lambda.output());
+    };
+    assert_eq!(
+        expected["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+
+    // The same answer as the TOKEN event, whatever the header's case or map.
+    for (what, request) in [
+        (
+            "authorization",
+            request_event(
+                json!({"authorization": token}),
+                json!({"authorization": [token]}),
+            ),
+        ),
+        (
+            "AUTHORIZATION",
+            request_event(
+                json!({"AUTHORIZATION": token}),
+                json!({"AUTHORIZATION": [token]}),
+            ),
+        ),
+        (
+            "multiValueHeaders only",
+            request_event(
+                json!(null),
+                json!({"Authorization": [format!("Bearer {token}")]}),
+            ),
+        ),
+    ] {
+        assert_eq!(
+            lambda.invoke(request, WAIT).await,
+            Outcome::Response(expected.clone()),
+            "{what}"
+        );
+    }
+
+    let forged = sign(&ATTACKER, &google_claims(CLIENT_ID, now()));
+    for (what, request) in [
+        (
+            "no header",
+            request_event(json!({"Accept": "*/*"}), json!({"Accept": ["*/*"]})),
+        ),
+        (
+            "an attacker's token",
+            request_event(
+                json!({"Authorization": forged}),
+                json!({"Authorization": [forged]}),
+            ),
+        ),
+        (
+            "two different headers",
+            request_event(
+                json!({"Authorization": token}),
+                json!({"Authorization": [forged, token]}),
+            ),
+        ),
+    ] {
+        assert_eq!(lambda.invoke(request, WAIT).await, unauthorized(), "{what}");
+    }
+
+    let logs = lambda.output();
+    assert!(!logs.contains(&token[..]), "a whole token was logged");
+    let decisions = decisions(&logs);
+    let reasons: Vec<(&str, &str)> = decisions
+        .iter()
+        .map(|d| {
+            (
+                d["event"].as_str().unwrap_or(""),
+                d["reason"]
+                    .as_str()
+                    .unwrap_or(d["decision"].as_str().unwrap_or("")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("TOKEN", "allow"),
+            ("REQUEST", "allow"),
+            ("REQUEST", "allow"),
+            ("REQUEST", "allow"),
+            ("REQUEST", "missing_token"),
+            // The attacker's key has its own kid: not Google's.
+            ("REQUEST", "unknown_kid"),
+            ("REQUEST", "conflicting_authorization_headers"),
+        ],
+        "{logs}"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_refuses_an_event_of_another_type_with_a_server_error() {
+    let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    let url = server.url();
+    let mut lambda = LambdaProcess::spawn(
+        BINARY,
+        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
+    )
+    .await;
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let outcome = lambda
+        .invoke(
+            json!({"type": "COGNITO_USER_POOLS", "authorizationToken": token, "methodArn": METHOD_ARN}),
+            WAIT,
+        )
+        .await;
+    // lambda_runtime's own error for an event it cannot read: not `Unauthorized`,
+    // so API Gateway answers 500 and nothing gets through.
+    let Outcome::Error {
+        error_type,
+        error_message,
+    } = outcome
+    else {
+        panic!("expected an error, got {outcome:?}");
+    };
+    assert_ne!(error_type, "Unauthorized");
+    // (The column after this depends on the token's length.)
+    assert!(
+        error_message.starts_with(
+            "failed to deserialize the incoming data into the function's payload type: [type] type: unknown variant `COGNITO_USER_POOLS`, expected `TOKEN` or `REQUEST` at line 1 column "
+        ),
+        "{error_message}"
+    );
+    assert!(
+        !lambda.output().contains(&token[..]),
+        "the token was logged"
+    );
+    // The function is still there for the next event.
+    assert_eq!(lambda.invoke(event("garbage"), WAIT).await, unauthorized());
 }

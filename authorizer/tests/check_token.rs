@@ -3,16 +3,23 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use testkit::keys::{PRIMARY, jwks};
 use testkit::tokens::{CLIENT_ID, assemble, google_claims, service_account_claims, sign};
 
 const NOW: u64 = 1_770_000_000;
 
+/// A JWKS file of the calling test's own: the tests run in parallel threads, and one
+/// rewriting a shared file while another's `check-token` reads it made both flaky.
 fn jwks_file() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("check-token-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("certs.json");
+    let path = dir.join(format!(
+        "certs-{}.json",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&path, jwks(&[PRIMARY]).to_string()).unwrap();
     path
 }

@@ -1,13 +1,13 @@
-//! The Lambda handler, called directly with API Gateway TOKEN events; keys from a
-//! JWKS server on 127.0.0.1 through the production HTTP fetcher.
+//! The Lambda handler, called directly with API Gateway TOKEN and REQUEST events; keys
+//! from a JWKS server on 127.0.0.1 through the production HTTP fetcher.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authorizer::{
-    Authorizer, CachePolicy, Config, Error, FetchedKeys, HttpKeyFetcher, KeyFetcher, KeySet,
-    LambdaFailure, function_handler,
+    Authorizer, AuthorizerEvent, CachePolicy, Config, Error, FetchedKeys, HttpKeyFetcher,
+    KeyFetcher, KeySet, LambdaFailure, function_handler,
 };
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -375,7 +375,7 @@ async fn a_huge_alg_or_method_arn_makes_no_long_log_line() {
         "arn:aws:execute-api:eu-west-1:123456789012:x\r\n{}",
         "/".repeat(8000)
     );
-    let request = serde_json::from_value(
+    let request: AuthorizerEvent = serde_json::from_value(
         json!({"type": "TOKEN", "authorizationToken": "x", "methodArn": arn}),
     )
     .unwrap();
@@ -413,4 +413,251 @@ async fn the_context_carries_the_email_only_when_it_is_verified() {
         );
         assert_eq!(context["name"], "Jane Doe");
     }
+}
+
+// --- REQUEST events: the token from the Authorization header ---
+
+/// A REQUEST event shaped as API Gateway sends one for `GET /hello` (AWS, "Input to an
+/// API Gateway Lambda authorizer", REQUEST input format), with the given `headers` and
+/// `multiValueHeaders`.
+fn request_event(headers: Value, multi_value_headers: Value) -> AuthorizerEvent {
+    serde_json::from_value(json!({
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "resource": "/hello",
+        "path": "/hello",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": multi_value_headers,
+        "queryStringParameters": {},
+        "multiValueQueryStringParameters": {},
+        "pathParameters": {},
+        "stageVariables": {"siteOrigin": "https://example.com"},
+        "requestContext": {
+            "path": "/prod/hello",
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "resourcePath": "/hello",
+            "httpMethod": "GET",
+            "apiId": "abcdef1234"
+        }
+    }))
+    .unwrap()
+}
+
+/// The header as API Gateway puts it in both maps.
+fn request_with(name: &str, value: &str) -> AuthorizerEvent {
+    request_event(
+        json!({ name: value, "Accept": "*/*" }),
+        json!({ name: [value], "Accept": ["*/*"] }),
+    )
+}
+
+/// Runs the handler once on `event` with a counting fetcher, logs captured.
+async fn decide_event_logged(
+    event: AuthorizerEvent,
+) -> (Result<Value, LambdaFailure>, Logs, usize) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let _guard =
+        tracing::subscriber::set_default(authorizer::lambda::subscriber("info", move || {
+            writer.clone()
+        }));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let authorizer = Authorizer::with_fetcher(
+        config("http://127.0.0.1:9/unused".into(), None),
+        CountingFetcher(fetches.clone()),
+        CachePolicy::default(),
+    );
+    let result = function_handler(&authorizer, LambdaEvent::new(event, Context::default()))
+        .await
+        .map(|r| serde_json::to_value(r).unwrap());
+    let fetched = fetches.load(Ordering::SeqCst);
+    (result, logs, fetched)
+}
+
+/// What the TOKEN event gets for the same valid token: a REQUEST event must get the same.
+async fn token_event_answer(token: &str) -> Value {
+    decide_logged(token).await.0.unwrap()
+}
+
+#[tokio::test]
+async fn request_event_is_allowed_with_the_header_in_any_case() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let expected = token_event_answer(&token).await;
+    assert_eq!(
+        expected["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+    for name in ["Authorization", "authorization", "AUTHORIZATION"] {
+        let (result, logs, _) = decide_event_logged(request_with(name, &token)).await;
+        assert_eq!(result.as_ref(), Ok(&expected), "{name}");
+        let decision = logs.decision();
+        assert_eq!(decision["decision"], "allow", "{name}");
+        assert_eq!(decision["event"], "REQUEST", "{name}");
+        assert_eq!(decision["token"], authorizer::token_fingerprint(&token));
+    }
+}
+
+#[tokio::test]
+async fn request_event_is_allowed_with_a_bearer_header_in_multi_value_headers_only() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let expected = token_event_answer(&token).await;
+    let bearer = format!("Bearer {token}");
+    let event = request_event(json!({}), json!({ "authorization": [bearer] }));
+    let (result, _, _) = decide_event_logged(event).await;
+    assert_eq!(result, Ok(expected));
+}
+
+#[tokio::test]
+async fn request_event_is_allowed_when_the_same_value_comes_twice() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let event = request_event(
+        json!({ "Authorization": token }),
+        json!({ "Authorization": [token, token] }),
+    );
+    let (result, _, _) = decide_event_logged(event).await;
+    assert_eq!(
+        result.unwrap()["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
+}
+
+#[tokio::test]
+async fn request_event_without_an_authorization_header_is_unauthorized_without_a_fetch() {
+    for event in [
+        request_event(json!({"Accept": "*/*"}), json!({"Accept": ["*/*"]})),
+        request_event(json!(null), json!(null)),
+        request_with("Authorization", ""),
+        // The token under another header is not the token.
+        request_with(
+            "AuthorizationToken",
+            &sign(&PRIMARY, &google_claims(CLIENT_ID, now())),
+        ),
+    ] {
+        let (result, logs, fetches) = decide_event_logged(event).await;
+        assert_eq!(result, Err(LambdaFailure::Unauthorized));
+        assert_eq!(fetches, 0);
+        let decision = logs.decision();
+        assert_eq!(decision["reason"], "missing_token");
+        assert_eq!(decision["event"], "REQUEST");
+        assert_eq!(decision["token"], "none");
+    }
+}
+
+#[tokio::test]
+async fn request_event_with_an_attackers_token_is_unauthorized() {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(PRIMARY.kid.into());
+    let forged =
+        testkit::tokens::sign_with_header(&ATTACKER, &header, &google_claims(CLIENT_ID, now()));
+    let (result, logs, _) = decide_event_logged(request_with("Authorization", &forged)).await;
+    assert_eq!(result, Err(LambdaFailure::Unauthorized));
+    assert_eq!(logs.decision()["reason"], "bad_signature");
+}
+
+#[tokio::test]
+async fn request_event_with_two_different_authorization_headers_is_unauthorized() {
+    let good = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let bad = sign(&ATTACKER, &google_claims(CLIENT_ID, now()));
+    for event in [
+        // The client sent the header twice: headers keeps the last, multiValueHeaders both.
+        request_event(
+            json!({ "Authorization": good }),
+            json!({ "Authorization": [bad, good] }),
+        ),
+        // Names that differ only in case are one header.
+        request_event(
+            json!({ "authorization": good }),
+            json!({ "Authorization": [good], "authorization": [bad] }),
+        ),
+        // headers and multiValueHeaders disagree.
+        request_event(
+            json!({ "Authorization": good }),
+            json!({ "Authorization": [bad] }),
+        ),
+    ] {
+        let (result, logs, fetches) = decide_event_logged(event).await;
+        assert_eq!(result, Err(LambdaFailure::Unauthorized));
+        assert_eq!(fetches, 0, "no key is fetched for an ambiguous request");
+        let decision = logs.decision();
+        assert_eq!(decision["reason"], "conflicting_authorization_headers");
+        assert_eq!(
+            decision["detail"],
+            "the request carries two different Authorization headers"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_event_with_a_non_ascii_authorization_header_is_unauthorized() {
+    let (result, logs, fetches) =
+        decide_event_logged(request_with("Authorization", "jé.x.y")).await;
+    assert_eq!(result, Err(LambdaFailure::Unauthorized));
+    assert_eq!(fetches, 0);
+    assert_eq!(
+        logs.decision()["detail"],
+        "malformed token: the Authorization header is not visible ASCII"
+    );
+}
+
+#[tokio::test]
+async fn request_event_without_a_method_arn_is_a_server_error() {
+    let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
+    let AuthorizerEvent::Request(mut event) = request_with("Authorization", &token) else {
+        panic!("a REQUEST event");
+    };
+    event.method_arn = None;
+    let (result, _, fetches) = decide_event_logged(AuthorizerEvent::Request(event)).await;
+    assert_eq!(result, Err(LambdaFailure::Internal("invalid_method_arn")));
+    assert_eq!(fetches, 0);
+}
+
+#[test]
+fn events_are_read_by_their_type() {
+    let token: AuthorizerEvent = serde_json::from_value(
+        json!({"type": "TOKEN", "authorizationToken": "t", "methodArn": METHOD_ARN}),
+    )
+    .unwrap();
+    assert_eq!(token.kind(), "TOKEN");
+    assert_eq!(token.token(), Ok("t"));
+    assert_eq!(token.method_arn(), METHOD_ARN);
+
+    let request = request_with("Authorization", "r");
+    assert_eq!(request.kind(), "REQUEST");
+    assert_eq!(request.token(), Ok("r"));
+    assert_eq!(request.method_arn(), METHOD_ARN);
+
+    // A TOKEN-typed event is never read for headers, nor a REQUEST one for authorizationToken.
+    let token_with_headers: AuthorizerEvent = serde_json::from_value(json!({
+        "type": "TOKEN", "methodArn": METHOD_ARN, "headers": {"Authorization": "h"}
+    }))
+    .unwrap();
+    assert_eq!(token_with_headers.token(), Ok(""));
+    let request_with_token_field: AuthorizerEvent = serde_json::from_value(json!({
+        "type": "REQUEST", "methodArn": METHOD_ARN, "authorizationToken": "t",
+        "requestContext": {}
+    }))
+    .unwrap();
+    assert_eq!(request_with_token_field.token(), Ok(""));
+}
+
+#[test]
+fn an_event_of_another_type_or_none_does_not_deserialize() {
+    let other = serde_json::from_value::<AuthorizerEvent>(
+        json!({"type": "COGNITO_USER_POOLS", "authorizationToken": "t", "methodArn": METHOD_ARN}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        other.to_string(),
+        "unknown variant `COGNITO_USER_POOLS`, expected `TOKEN` or `REQUEST`"
+    );
+    let none = serde_json::from_value::<AuthorizerEvent>(
+        json!({"authorizationToken": "t", "methodArn": METHOD_ARN}),
+    )
+    .unwrap_err();
+    assert_eq!(none.to_string(), "missing field `type`");
 }

@@ -1,10 +1,11 @@
 //! Property tests: nothing a client can put in the `Authorization` header panics the
-//! verifier or gets through it.
+//! verifier or gets through it, and a REQUEST event yields a token only when every
+//! `Authorization` value it carries is that one.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use authorizer::{Config, Error, KeySet, Verifier, parse_token};
+use authorizer::{AuthorizerEvent, Config, Error, KeySet, Verifier, parse_token};
 use proptest::prelude::*;
 use testkit::keys::{PRIMARY, jwks};
 use testkit::tokens::{CLIENT_ID, google_claims, sign};
@@ -81,5 +82,56 @@ proptest! {
         let token = sign(&PRIMARY, &claims);
         let result = verifier().verify_with_keys(&token, keys(), NOW);
         prop_assert!(matches!(result, Err(Error::MissingClaim(_) | Error::InvalidClaim(_) | Error::WrongIssuer | Error::WrongAudience)), "{:?}", result);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_request_event_yields_a_token_only_when_all_its_authorization_values_agree(
+        single in prop::option::of(("(?i:authorization)", "[ -~]{0,12}")),
+        multi in prop::collection::vec(("(?i:authorization)|Accept", "[ -~]{0,12}"), 0..4),
+    ) {
+        let mut headers = serde_json::Map::new();
+        if let Some((name, value)) = &single {
+            headers.insert(name.clone(), value.clone().into());
+        }
+        let mut multi_value_headers = serde_json::Map::new();
+        for (name, value) in &multi {
+            let values = multi_value_headers.entry(name.clone()).or_insert_with(|| serde_json::json!([]));
+            values.as_array_mut().unwrap().push(value.clone().into());
+        }
+        let event = serde_json::json!({
+            "type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:api/prod/GET/hello",
+            "headers": headers,
+            "multiValueHeaders": multi_value_headers,
+            "requestContext": {},
+        });
+        // A value the http crate refuses (none here: printable ASCII) would fail here.
+        let event: AuthorizerEvent = serde_json::from_value(event).unwrap();
+        // What API Gateway's client sent, by hand: every Authorization value, any case.
+        let mut values: Vec<String> = single.iter().map(|(_, v)| v.clone()).collect();
+        values.extend(
+            multi
+                .iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v.clone()),
+        );
+        values.dedup();
+        let mut distinct = values.clone();
+        distinct.sort();
+        distinct.dedup();
+        match event.token() {
+            Ok(token) => {
+                prop_assert!(distinct.len() <= 1, "{:?} gave {:?}", values, token);
+                prop_assert_eq!(token, distinct.first().map_or("", String::as_str));
+            }
+            Err(error) => {
+                prop_assert_eq!(error, Error::ConflictingAuthorizationHeaders);
+                prop_assert!(distinct.len() > 1, "{:?}", values);
+            }
+        }
     }
 }

@@ -27,6 +27,12 @@ pub const EMBEDDED_NAME: &str = "openapi.yaml (embedded)";
 /// API Gateway's limit on `authorizerResultTtlInSeconds`.
 pub const MAX_AUTHORIZER_TTL_SECONDS: u32 = 3600;
 
+/// The deployed site's origin as openapi.yaml writes it for CloudFormation, inside a
+/// `Fn::Sub` of a static header value (`'https://${SiteDistribution.DomainName}'`).
+/// The emulator puts the local site's origin in its place; any other `Fn::Sub` in a
+/// header value is refused.
+pub const SITE_ORIGIN_SUB: &str = "https://${SiteDistribution.DomainName}";
+
 /// API Gateway's default `authorizerResultTtlInSeconds` when the definition sets none.
 const DEFAULT_AUTHORIZER_TTL_SECONDS: u32 = 300;
 
@@ -120,6 +126,8 @@ pub(crate) enum ValueSource {
     RequestHeader(String),
     /// `context.requestId` and friends.
     Context(String),
+    /// `{Fn::Sub: "'https://${SiteDistribution.DomainName}'"}`: the site's origin.
+    SiteOrigin,
 }
 
 /// A TOKEN authorizer from `components.securitySchemes`.
@@ -301,7 +309,7 @@ struct RawDocument {
     #[serde(default)]
     paths: BTreeMap<String, BTreeMap<String, Value>>,
     #[serde(default)]
-    security: Option<Vec<BTreeMap<String, Value>>>,
+    security: Option<Value>,
     #[serde(default)]
     components: Option<RawComponents>,
     #[serde(rename = "x-amazon-apigateway-gateway-responses", default)]
@@ -381,7 +389,7 @@ struct RawIntegrationResponse {
     #[serde(rename = "statusCode")]
     status: Value,
     #[serde(rename = "responseParameters", default)]
-    parameters: BTreeMap<String, String>,
+    parameters: BTreeMap<String, Value>,
     #[serde(rename = "responseTemplates", default)]
     templates: BTreeMap<String, String>,
 }
@@ -391,7 +399,7 @@ struct RawGatewayResponse {
     #[serde(rename = "statusCode", default)]
     status: Option<Value>,
     #[serde(rename = "responseParameters", default)]
-    parameters: BTreeMap<String, String>,
+    parameters: BTreeMap<String, Value>,
     #[serde(rename = "responseTemplates", default)]
     templates: BTreeMap<String, String>,
 }
@@ -411,6 +419,15 @@ const METHODS: [&str; 8] = [
 fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
     let raw: RawDocument =
         serde_json::from_value(document.clone()).map_err(|e| invalid("the document", e))?;
+    // AWS: "API Gateway doesn't support the API level security field. You have to apply
+    // it per method." (amazon-archives/aws-apigateway-importer issue 204). Emulating it
+    // would protect routes locally that are open in AWS.
+    if raw.security.is_some() {
+        return Err(invalid(
+            "security",
+            "API Gateway ignores a root-level security (it applies only each operation's own), so these routes would be open in AWS; put `security` on each operation instead",
+        ));
+    }
 
     let mut authorizers = BTreeMap::new();
     if let Some(components) = &raw.components {
@@ -440,7 +457,7 @@ fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
             };
             let raw_op: RawOperation =
                 serde_json::from_value(value.clone()).map_err(|e| invalid(&at, e))?;
-            let operation = compile_operation(&at, raw_op, raw.security.as_ref(), &authorizers)?;
+            let operation = compile_operation(&at, raw_op, &authorizers)?;
             methods.insert(method, operation);
         }
         routes.push(Route {
@@ -468,7 +485,21 @@ fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
                         format!("{target} is not gatewayresponse.header.<name>"),
                     )
                 })?;
-            parameters.push((header_name(&at, header)?, value_source(&at, source)?));
+            let value = value_source(&at, source)?;
+            // "x-amazon-apigateway-gateway-responses.responseParameters object": values
+            // come "from the incoming request parameters or using literal strings".
+            if matches!(
+                value,
+                ValueSource::StageVariable(_) | ValueSource::Context(_)
+            ) {
+                return Err(invalid(
+                    &at,
+                    format!(
+                        "{target}: a gateway response header takes a request parameter or a literal ('...' or the site-origin Fn::Sub), not {source}"
+                    ),
+                ));
+            }
+            parameters.push((header_name(&at, header)?, value));
         }
         let mut templates = BTreeMap::new();
         for (content_type, source) in &response.templates {
@@ -590,12 +621,10 @@ fn compile_authorizer(
 fn compile_operation(
     at: &str,
     raw: RawOperation,
-    global_security: Option<&Vec<BTreeMap<String, Value>>>,
     authorizers: &BTreeMap<String, AuthorizerDef>,
 ) -> Result<Operation, Problem> {
-    let security = raw.security.as_ref().or(global_security);
     let mut authorizer = None;
-    for requirement in security.into_iter().flatten() {
+    for requirement in raw.security.iter().flatten() {
         for name in requirement.keys() {
             if !authorizers.contains_key(name) {
                 return Err(Problem::NotEmulated(format!(
@@ -817,7 +846,26 @@ fn header_name(at: &str, name: &str) -> Result<HeaderName, Problem> {
         .map_err(|_| invalid(at, format!("{name:?} is not a header name")))
 }
 
-fn value_source(at: &str, source: &str) -> Result<ValueSource, Problem> {
+fn value_source(at: &str, source: &Value) -> Result<ValueSource, Problem> {
+    let source = match source {
+        Value::String(source) => source.as_str(),
+        Value::Object(map) if map.len() == 1 && map.contains_key("Fn::Sub") => {
+            let site_origin = format!("'{SITE_ORIGIN_SUB}'");
+            return match map.get("Fn::Sub") {
+                Some(Value::String(text)) if *text == site_origin => Ok(ValueSource::SiteOrigin),
+                other => Err(Problem::NotEmulated(format!(
+                    "the header value {{Fn::Sub: {}}} ({at}); the one Fn::Sub emulated in a header value is {site_origin:?}, the site's origin",
+                    other.map_or_else(String::new, Value::to_string)
+                ))),
+            };
+        }
+        other => {
+            return Err(invalid(
+                at,
+                format!("{other} is not a mapping expression or {{Fn::Sub: ...}}"),
+            ));
+        }
+    };
     if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
         return Ok(ValueSource::Static(text.to_owned()));
     }

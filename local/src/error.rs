@@ -46,6 +46,9 @@ pub enum Error {
         .0.display()
     )]
     SiteNotBuilt(PathBuf),
+    /// The site's headers policy in `template.yaml` is not one the site server reproduces.
+    #[error("template.yaml's site headers policy (SiteResponseHeadersPolicy): {0}")]
+    SiteHeaders(String),
     /// The identity provider could not make its signing key.
     #[error("the identity provider cannot create its RSA key: {0}")]
     Key(String),

@@ -30,6 +30,7 @@ use crate::definition::{
     ApiDefinition, Integration, IntegrationKind, IntegrationResponse, Passthrough, ValueSource,
 };
 use crate::functions::{FunctionError, LambdaFunction};
+use crate::log_text::escape;
 use crate::policy::{AuthorizerResult, Verdict};
 
 /// The region, account and API ID in method ARNs: realistic, and obviously local.
@@ -39,8 +40,19 @@ pub const ACCOUNT_ID: &str = "123456789012";
 /// See [`REGION`].
 pub const API_ID: &str = "greetlocal";
 
-/// API Gateway's payload limit.
-const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// API Gateway's payload limit for a REST API: 10 MB, that is 10,485,760 bytes
+/// ("API Gateway quotas", limits.html: "Payload size 10 MB, can't be increased").
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What API Gateway answers to a larger body, before any of the API's settings apply:
+/// 413, `Content-Type: text; charset=utf-8`, this text, no CORS or request-ID header
+/// (the response recorded from AWS in github.com/koki-develop/lgtm-generator issue 10,
+/// `content-length: 44`; the same text is reported for a regional API elsewhere). The
+/// REQUEST_TOO_LARGE gateway response cannot be customised: the developer guide says
+/// so (quoted in zenn.dev/august/articles/67c76de854cb6d) and customising it had no
+/// effect in that issue and in reapit/foundations issue 4338. So the definition's
+/// gateway responses don't apply to it here either.
+pub const PAYLOAD_TOO_LARGE_BODY: &str = "HTTP content length exceeded 10485760 bytes.";
 
 /// At most this many cached decisions; beyond it the expired ones go, then all.
 const MAX_CACHED_DECISIONS: usize = 10_000;
@@ -53,6 +65,7 @@ pub struct Gateway {
     definition: Arc<ApiDefinition>,
     stage: String,
     stage_variables: BTreeMap<String, String>,
+    site_origin: String,
     functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
     ttl_override: Option<u32>,
     /// By authorizer name, then by token (looked up without copying the token).
@@ -82,6 +95,8 @@ pub struct GatewaySettings {
     pub definition: Arc<ApiDefinition>,
     pub stage: String,
     pub stage_variables: BTreeMap<String, String>,
+    /// What the definition's `Fn::Sub` of the deployed site's origin stands for here.
+    pub site_origin: String,
     /// By the logical names the definition uses (`HelloFunction`, ...).
     pub functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
     /// Replaces every authorizer's `authorizerResultTtlInSeconds`.
@@ -105,6 +120,7 @@ impl Gateway {
             definition: settings.definition,
             stage: settings.stage,
             stage_variables: settings.stage_variables,
+            site_origin: settings.site_origin,
             functions: settings.functions,
             ttl_override: settings.ttl_override,
             cache: Mutex::new(HashMap::new()),
@@ -139,7 +155,6 @@ enum GatewayError {
     MissingAuthenticationToken,
     UnsupportedMediaType,
     ApiConfiguration,
-    RequestTooLarge,
 }
 
 impl GatewayError {
@@ -152,7 +167,6 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             GatewayError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             GatewayError::ApiConfiguration => "API_CONFIGURATION_ERROR",
-            GatewayError::RequestTooLarge => "REQUEST_TOO_LARGE",
         }
     }
 
@@ -166,7 +180,6 @@ impl GatewayError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             GatewayError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            GatewayError::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -184,7 +197,6 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => Some("Missing Authentication Token"),
             GatewayError::UnsupportedMediaType => Some("Unsupported Media Type"),
             GatewayError::ApiConfiguration => Some("Internal server error"),
-            GatewayError::RequestTooLarge => Some("Request Too Long"),
         }
     }
 
@@ -197,7 +209,6 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             GatewayError::UnsupportedMediaType => "UnsupportedMediaTypeException",
             GatewayError::ApiConfiguration => "InternalServerErrorException",
-            GatewayError::RequestTooLarge => "RequestTooLongException",
         }
     }
 }
@@ -252,13 +263,24 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             authorizer::token_fingerprint(token)
         )
     });
-    let response = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => {
-            call.body = String::from_utf8_lossy(&bytes).into_owned();
-            gateway.serve(&call).await
-        }
-        Err(_) => gateway.gateway_response(&call, GatewayError::RequestTooLarge),
+    // A declared length over the limit is refused before reading; a chunked body as
+    // soon as it passes the limit.
+    let declared_too_large = header_text(&call.headers, header::CONTENT_LENGTH.as_str())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    let bytes = if declared_too_large {
+        None
+    } else {
+        to_bytes(body, MAX_BODY_BYTES).await.ok()
     };
+    let Some(bytes) = bytes else {
+        gateway.hop(&call, || {
+            format!("<-- 413: the body is over API Gateway's {MAX_BODY_BYTES} bytes")
+        });
+        return payload_too_large();
+    };
+    call.body = String::from_utf8_lossy(&bytes).into_owned();
+    let response = gateway.serve(&call).await;
     gateway.hop(&call, || {
         format!(
             "<-- {} ({:.1} ms)",
@@ -661,7 +683,7 @@ impl Gateway {
     ) -> Result<String, GatewayError> {
         template.render(context).map_err(|e| {
             // Always logged: a template that fails is a bug in openapi.yaml.
-            tracing::warn!(target: "local::hop", "{} {what} failed: {e} -> 500", call.tag);
+            tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag, escape(&e.to_string()));
             GatewayError::ApiConfiguration
         })
     }
@@ -712,7 +734,7 @@ impl Gateway {
             None => default_gateway_template(),
         };
         let body = template.render(&context).unwrap_or_else(|e| {
-            tracing::warn!(target: "local::hop", "{} gateway response template failed: {e}", call.tag);
+            tracing::warn!(target: "local::hop", "{} gateway response template failed: {}", call.tag, escape(&e.to_string()));
             String::new()
         });
 
@@ -752,6 +774,7 @@ impl Gateway {
                 ValueSource::StageVariable(variable) => {
                     self.stage_variables.get(variable).map(String::as_str)
                 }
+                ValueSource::SiteOrigin => Some(self.site_origin.as_str()),
                 ValueSource::RequestHeader(header) => header_text(&call.headers, header),
                 ValueSource::Context(property) => match property.as_str() {
                     "requestId" => Some(call.request_id.as_str()),
@@ -771,9 +794,20 @@ impl Gateway {
     /// target is enabled.
     fn hop(&self, call: &Call, line: impl FnOnce() -> String) {
         if call.logging {
-            tracing::info!(target: "local::hop", "{} {}", call.tag, line());
+            // Paths, principals, context values and Lambda answers come from clients.
+            tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
         }
     }
+}
+
+/// API Gateway's answer to a body over [`MAX_BODY_BYTES`] (see [`PAYLOAD_TOO_LARGE_BODY`]).
+fn payload_too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "text; charset=utf-8")],
+        PAYLOAD_TOO_LARGE_BODY,
+    )
+        .into_response()
 }
 
 /// The body API Gateway gives response templates for a Lambda error.

@@ -21,8 +21,8 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
@@ -46,6 +46,13 @@ pub const MAX_NAME_CHARS: usize = 2048;
 
 /// The longest email address (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// The largest `/sign-in` body read: a name of [`MAX_NAME_CHARS`] characters, each
+/// written as a JSON surrogate pair escape (12 bytes), fits with room to spare.
+pub const MAX_SIGN_IN_BYTES: usize = 64 * 1024;
+
+/// What `/sign-in` answers (415) to a body that is not declared as JSON.
+pub const NOT_JSON: &str = "send the sign-in with Content-Type: application/json;      other types are refused so that no other site can post one without the CORS preflight";
 
 /// Token lifetime unless changed: one hour, as Google's.
 pub const DEFAULT_TOKEN_LIFETIME_SECONDS: i64 = 3600;
@@ -271,6 +278,7 @@ pub fn app(idp: Arc<IdentityProvider>, site_origin: &str) -> Router {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/", get(discovery))
         .route("/sign-in", post(sign_in).layer(cors))
+        .layer(DefaultBodyLimit::max(MAX_SIGN_IN_BYTES))
         .with_state(idp)
 }
 
@@ -296,7 +304,22 @@ async fn discovery(State(idp): State<Arc<IdentityProvider>>) -> Response {
     .into_response()
 }
 
-async fn sign_in(State(idp): State<Arc<IdentityProvider>>, body: Bytes) -> Response {
+async fn sign_in(
+    State(idp): State<Arc<IdentityProvider>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // A cross-origin form or `fetch` with text/plain, form or multipart bodies is sent
+    // without a preflight; application/json is not a CORS-safelisted type, so a page of
+    // another origin can only send it after a preflight, which only the site passes.
+    if !is_json(headers.get(header::CONTENT_TYPE)) {
+        tracing::info!(target: "local::idp", "sign-in refused: not application/json -> 415");
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(json!({ "error": NOT_JSON })),
+        )
+            .into_response();
+    }
     let outcome = serde_json::from_slice::<SignIn>(&body)
         .map_err(|e| SignInError::Malformed(e.to_string()))
         .and_then(|request| idp.sign_in(&request, unix_now()));
@@ -310,7 +333,12 @@ async fn sign_in(State(idp): State<Arc<IdentityProvider>>, body: Bytes) -> Respo
             axum::Json(json!({ "credential": credential })).into_response()
         }
         Err(error) => {
-            tracing::info!(target: "local::idp", "sign-in refused: {error}");
+            // The message quotes what the client sent (a field name, an address).
+            tracing::info!(
+                target: "local::idp",
+                "sign-in refused: {}",
+                crate::log_text::escape(&error.to_string())
+            );
             (
                 StatusCode::BAD_REQUEST,
                 axum::Json(json!({ "error": error.to_string() })),
@@ -318,6 +346,24 @@ async fn sign_in(State(idp): State<Arc<IdentityProvider>>, body: Bytes) -> Respo
                 .into_response()
         }
     }
+}
+
+/// `application/json`, alone or with `charset=utf-8` (JSON is UTF-8: RFC 8259 section 8.1).
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut parts = value.split(';').map(str::trim);
+    let media_type_ok = parts
+        .next()
+        .is_some_and(|t| t.eq_ignore_ascii_case("application/json"));
+    media_type_ok
+        && parts.all(|param| {
+            param.split_once('=').is_some_and(|(name, v)| {
+                name.trim().eq_ignore_ascii_case("charset")
+                    && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            })
+        })
 }
 
 fn unix_now() -> i64 {
@@ -338,6 +384,30 @@ mod tests {
         assert_ne!(a, subject("john@example.com"));
         assert_eq!(a.len(), 21);
         assert!(a.chars().all(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn only_application_json_counts_as_json() {
+        for good in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+        ] {
+            assert!(is_json(Some(&HeaderValue::from_static(good))), "{good}");
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=latin1",
+            "application/jsonx",
+            "application/json; x=y",
+            "",
+        ] {
+            assert!(!is_json(Some(&HeaderValue::from_static(bad))), "{bad}");
+        }
+        assert!(!is_json(None));
     }
 
     #[test]

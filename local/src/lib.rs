@@ -43,27 +43,28 @@ pub mod definition;
 mod error;
 pub mod functions;
 pub mod gateway;
+pub mod host_check;
 pub mod idp;
+pub mod log_text;
 pub mod policy;
 pub mod rie;
 pub mod runtime_api;
+mod server;
 pub mod site;
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tower_http::limit::RequestBodyLimitLayer;
 
 pub use definition::ApiDefinition;
 pub use error::Error;
 pub use functions::{FunctionError, LambdaFunction};
+pub use server::Limits;
 
 use functions::{
     AUTHORIZER_FUNCTION, HELLO_FUNCTION, InProcessAuthorizer, InProcessHello, ProcessFunction,
@@ -71,6 +72,7 @@ use functions::{
 };
 use gateway::{Gateway, GatewaySettings};
 use idp::IdentityProvider;
+use server::{Server, local_addr};
 
 /// The client ID the local identity provider issues tokens for, and the authorizer accepts.
 pub const DEFAULT_CLIENT_ID: &str = "local-demo.apps.googleusercontent.com";
@@ -78,8 +80,8 @@ pub const DEFAULT_CLIENT_ID: &str = "local-demo.apps.googleusercontent.com";
 /// How long a Lambda binary may take to answer (its configured timeout).
 const BINARY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a server may take to finish in-flight requests when stopping.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The largest request body the site accepts: it serves files and reads no body.
+const SITE_MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// How the stack runs the Lambda functions.
 #[derive(Clone, Default)]
@@ -177,11 +179,15 @@ pub struct StackConfig {
     pub allowed_hosted_domains: Vec<String>,
     /// Another API definition file instead of the embedded `openapi.yaml`.
     pub definition: Option<PathBuf>,
-    /// Stage variables; `siteOrigin` defaults to the site's URL (or
-    /// `http://127.0.0.1:{site_port}` when no site is served).
+    /// Stage variables. `siteOrigin` is also the local site's origin: what openapi.yaml's
+    /// CORS headers (`'https://${SiteDistribution.DomainName}'`) and the identity
+    /// provider allow; it defaults to the site's URL (or `http://127.0.0.1:{site_port}`
+    /// when no site is served).
     pub stage_variables: BTreeMap<String, String>,
     /// The clock of the authorizer cache.
     pub clock: Clock,
+    /// The header-read and whole-request deadlines of every server.
+    pub limits: Limits,
 }
 
 impl Default for StackConfig {
@@ -200,52 +206,7 @@ impl Default for StackConfig {
             definition: None,
             stage_variables: BTreeMap::new(),
             clock: Clock::default(),
-        }
-    }
-}
-
-/// A server task and the means to stop it gracefully.
-struct Server {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    async fn bind(name: &'static str, port: u16) -> Result<TcpListener, Error> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        TcpListener::bind(addr).await.map_err(|source| Error::Bind {
-            server: name,
-            addr,
-            source,
-        })
-    }
-
-    fn spawn(listener: TcpListener, app: Router) -> Self {
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, service)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Server { addr, stop, task }
-    }
-
-    /// Stops accepting, lets in-flight requests finish (up to a grace period).
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let mut task = self.task;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
+            limits: Limits::default(),
         }
     }
 }
@@ -290,7 +251,8 @@ impl RunningStack {
         self.site.as_ref().map(|s| format!("http://{}", s.addr))
     }
 
-    /// The origin the API and the identity provider allow (stage variable `siteOrigin`).
+    /// The origin the API and the identity provider allow (`siteOrigin` in
+    /// [`StackConfig::stage_variables`], else the site's URL).
     pub fn site_origin(&self) -> &str {
         &self.site_origin
     }
@@ -374,12 +336,19 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         .or_insert_with(|| format!("http://127.0.0.1:{site_port}"))
         .clone();
 
+    // The deployed site's headers (template.yaml), with the local API and IdP in them.
+    let site_headers = site::SecurityHeaders::local(&format!("http://{api_addr}"), &idp_url)?;
+
     let jwks_url = format!("{idp_url}/oauth2/v3/certs");
     let identity = Arc::new(IdentityProvider::generate(
         &config.client_id,
         jwks_url.clone(),
     )?);
-    let idp = Server::spawn(idp_listener, idp::app(identity.clone(), &site_origin));
+    let idp = Server::spawn(
+        idp_listener,
+        idp::app(identity.clone(), &site_origin),
+        config.limits,
+    );
 
     let functions = match functions(&config, &jwks_url).await {
         Ok(functions) => functions,
@@ -392,16 +361,19 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         definition,
         stage: config.stage.clone(),
         stage_variables,
+        site_origin: site_origin.clone(),
         functions,
         ttl_override: config.authorizer_ttl_seconds,
         clock: config.clock.clone(),
         verbose: config.verbose,
     }));
-    let api = Server::spawn(api_listener, gateway::app(gateway.clone()));
+    let api = Server::spawn(api_listener, gateway::app(gateway.clone()), config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,
-            site::app(&dir, site::config_json(&api_url, &idp_url)),
+            site::app(&dir, site::config_json(&api_url, &idp_url), site_headers)
+                .layer(RequestBodyLimitLayer::new(SITE_MAX_BODY_BYTES)),
+            config.limits,
         )),
         _ => None,
     };
@@ -465,12 +437,6 @@ fn require_binaries(authorizer: &Path, hello: &Path) -> Result<(), Error> {
 fn spawn_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Spawn { path, source }
-}
-
-fn local_addr(listener: &TcpListener) -> SocketAddr {
-    listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
 }
 
 /// The functions by the logical names the definition uses.

@@ -135,6 +135,18 @@ fn statement(value: &Value) -> Result<Statement, String> {
     if object.contains_key("NotAction") || object.contains_key("NotResource") {
         return Err("NotAction/NotResource are not supported in authorizer policies".into());
     }
+    // Anything else would change the decision in a way not evaluated here, or, like a
+    // `"Condition": null`, makes API Gateway fail: AWS answered such a policy with 500
+    // AuthorizerConfigurationException (aws/aws-lambda-rust-runtime issue 863, and
+    // aws/aws-lambda-dotnet issue 2022 for a null Condition). Refused, never ignored.
+    if let Some(key) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "Effect" | "Action" | "Resource"))
+    {
+        return Err(format!(
+            "{key} is not evaluated by the emulator (only Effect, Action and Resource are)"
+        ));
+    }
     Ok(Statement {
         allow,
         actions: strings(object.get("Action"), "Action")?
@@ -321,6 +333,10 @@ mod tests {
                 "Statement[0]: Resource is missing",
             ),
             (json!("Allow"), "the answer is not a JSON object"),
+            (
+                json!({"principalId": "u", "policyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": null}]}}),
+                "Statement[0]: Condition is not evaluated by the emulator (only Effect, Action and Resource are)",
+            ),
         ];
         for (answer, reason) in cases {
             assert_eq!(

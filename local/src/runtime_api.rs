@@ -9,18 +9,23 @@
 //!
 //! Like one Lambda execution environment, a process handles one invocation at a time:
 //! concurrent [`LambdaProcess::invoke`] calls queue and are answered in turn.
+//!
+//! Invocation IDs are random (UUID v4), and a response or error is taken only once, for
+//! an invocation the runtime was handed by `next`: anything else gets what AWS's Runtime
+//! Interface Emulator answers, 400 `{"errorMessage":"Invalid request ID","errorType":
+//! "InvalidRequestID"}` (its `rapi/rendering/render_error.go`, `RenderInvalidRequestID`,
+//! used for an unknown ID and for one already answered, `interop.ErrResponseSent`).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
@@ -52,11 +57,27 @@ const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 /// The deadline announced to the function for each invocation.
 const DEADLINE: Duration = Duration::from_secs(30);
 
+/// The largest response or error a function may post: Lambda's 6 MB limit for a
+/// synchronous invocation's response.
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+
+/// The Runtime Interface Emulator's answer to a response or error for an invocation that
+/// is not the one in progress (JSON from Go's encoder, hence the newline).
+pub const INVALID_REQUEST_ID: &str =
+    "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n";
+
+/// An invocation waiting for its answer.
+struct Pending {
+    answer: oneshot::Sender<Outcome>,
+    /// Whether `next` has handed it to the runtime (only then may it be answered).
+    delivered: bool,
+}
+
 #[derive(Default)]
 struct Shared {
     queue: Mutex<VecDeque<(String, Value)>>,
     queued: Notify,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    waiting: Mutex<HashMap<String, Pending>>,
     init_error: Mutex<Option<Value>>,
     next_polls: Mutex<Vec<Instant>>,
     function_name: String,
@@ -71,7 +92,7 @@ pub struct LambdaProcess {
     _kill: oneshot::Sender<()>,
     output: Arc<Mutex<Vec<u8>>>,
     server: tokio::task::JoinHandle<()>,
-    counter: AtomicU64,
+    runtime_api: SocketAddr,
     started: Instant,
 }
 
@@ -97,6 +118,9 @@ impl LambdaProcess {
             function_name: function_name.to_owned(),
             ..Shared::default()
         });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        // No request timeout here: `next` is a long poll that waits for the next event.
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
@@ -105,9 +129,9 @@ impl LambdaProcess {
             )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr: SocketAddr = listener.local_addr()?;
+        let app = crate::host_check::restrict(app, addr.port());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -158,17 +182,28 @@ impl LambdaProcess {
             _kill: kill,
             output,
             server,
-            counter: AtomicU64::new(0),
+            runtime_api: addr,
             started,
         })
     }
 
+    /// Where the process's Runtime API listens (its `AWS_LAMBDA_RUNTIME_API`).
+    pub fn runtime_api_addr(&self) -> SocketAddr {
+        self.runtime_api
+    }
+
     /// Sends one event and waits up to `timeout` for the answer.
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Outcome {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst);
-        let id = format!("00000000-0000-4000-8000-{n:012}");
+        // Random, as Lambda's: a runtime cannot guess another invocation's ID.
+        let id = uuid::Uuid::new_v4().to_string();
         let (tx, mut rx) = oneshot::channel();
-        lock(&self.shared.waiting).insert(id.clone(), tx);
+        lock(&self.shared.waiting).insert(
+            id.clone(),
+            Pending {
+                answer: tx,
+                delivered: false,
+            },
+        );
         lock(&self.shared.queue).push_back((id.clone(), event));
         self.shared.queued.notify_one();
         let mut exited = self.exited.clone();
@@ -279,7 +314,7 @@ async fn collect_lines(stream: BoxedRead, output: Arc<Mutex<Vec<u8>>>, function:
             target: "local::lambda",
             function = %function,
             "{}",
-            String::from_utf8_lossy(&line).trim_end()
+            crate::log_text::escape(String::from_utf8_lossy(&line).trim_end())
         );
         let mut kept = lock(&output);
         kept.extend_from_slice(&line);
@@ -301,6 +336,9 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         let notified = shared.queued.notified();
         let queued = lock(&shared.queue).pop_front();
         if let Some((id, event)) = queued {
+            if let Some(pending) = lock(&shared.waiting).get_mut(&id) {
+                pending.delivered = true;
+            }
             let deadline = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| (d + DEADLINE).as_millis())
@@ -333,7 +371,7 @@ async fn respond(
     State(shared): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
     body: String,
-) -> StatusCode {
+) -> Response {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     finish(&shared, &id, Outcome::Response(value))
 }
@@ -342,7 +380,7 @@ async fn fail(
     State(shared): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
     body: String,
-) -> StatusCode {
+) -> Response {
     let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let field = |name: &str| {
         value
@@ -367,12 +405,21 @@ async fn init_error(State(shared): State<Arc<Shared>>, body: String) -> StatusCo
     StatusCode::ACCEPTED
 }
 
-fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
-    match lock(&shared.waiting).remove(id) {
-        Some(tx) => {
-            let _ = tx.send(outcome);
-            StatusCode::ACCEPTED
-        }
-        None => StatusCode::BAD_REQUEST,
+/// Takes the answer of the invocation in progress `id`, once.
+fn finish(shared: &Shared, id: &str, outcome: Outcome) -> Response {
+    let mut waiting = lock(&shared.waiting);
+    // Unknown, answered already, timed out or not yet handed out: all the same refusal
+    // (an ID not yet handed out cannot be known to the runtime, IDs being random).
+    if !waiting.get(id).is_some_and(|p| p.delivered) {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            INVALID_REQUEST_ID,
+        )
+            .into_response();
     }
+    if let Some(pending) = waiting.remove(id) {
+        let _ = pending.answer.send(outcome);
+    }
+    StatusCode::ACCEPTED.into_response()
 }

@@ -99,3 +99,32 @@ fn invalid_yaml_names_the_line() {
     );
     assert!(message.contains("line"), "{message}");
 }
+
+#[test]
+fn a_root_level_security_is_refused_because_api_gateway_ignores_it() {
+    let yaml = format!(
+        "security:\n  - A: []\npaths:\n  /a:\n    get:\n      responses: {{'200': {{description: ok}}}}\n      {MOCK}\n"
+    );
+    assert_eq!(
+        refusal(&yaml),
+        "the API definition test.yaml: security: API Gateway ignores a root-level security (it applies only each operation's own), so these routes would be open in AWS; put `security` on each operation instead"
+    );
+}
+
+#[test]
+fn a_fn_sub_in_a_header_value_other_than_the_site_origin_is_refused() {
+    let yaml = "paths:\n  /a:\n    get:\n      responses: {'200': {description: ok, headers: {X-Y: {schema: {type: string}}}}}\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: '200', responseParameters: {method.response.header.X-Y: {'Fn::Sub': \"'https://${Other.DomainName}'\"}}}}}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition uses the header value {Fn::Sub: \"'https://${Other.DomainName}'\"} (paths./a.get.x-amazon-apigateway-integration.responses.\"default\"); the one Fn::Sub emulated in a header value is \"'https://${SiteDistribution.DomainName}'\", the site's origin, which the local stack does not emulate; see local/README.md"
+    );
+}
+
+#[test]
+fn a_stage_variable_in_a_gateway_response_header_is_refused_as_aws_documents_none() {
+    let yaml = "paths: {}\nx-amazon-apigateway-gateway-responses:\n  DEFAULT_4XX:\n    responseParameters:\n      gatewayresponse.header.Access-Control-Allow-Origin: stageVariables.siteOrigin\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: x-amazon-apigateway-gateway-responses.DEFAULT_4XX: gatewayresponse.header.Access-Control-Allow-Origin: a gateway response header takes a request parameter or a literal ('...' or the site-origin Fn::Sub), not \"stageVariables.siteOrigin\""
+    );
+}

@@ -1,5 +1,5 @@
 //! The local identity provider: Google-shaped ID tokens, its JWKS with Cache-Control,
-//! clear 400s, CORS for the site on the sign-in endpoint only.
+//! clear 400s, CORS for the site on the sign-in endpoint only, JSON bodies only (415).
 
 mod common;
 
@@ -197,5 +197,73 @@ async fn sign_in_allows_the_site_origin_only() {
     );
     let other = read(preflight("http://evil.example").await.unwrap()).await;
     assert_eq!(other.header("access-control-allow-origin"), None);
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn sign_in_that_is_not_declared_json_is_415_and_mints_nothing() {
+    // What another site can send without a CORS preflight: text/plain, a form, multipart;
+    // and no Content-Type at all.
+    let stack = stack().await;
+    let body = r#"{"name": "Jane Doe", "email": "jane@example.com"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("text/plain;charset=UTF-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = client()
+            .post(format!("{}/sign-in", stack.idp_url()))
+            .header("Origin", "http://evil.example")
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let answer = read(request.send().await.unwrap()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        assert_eq!(
+            answer.body,
+            json!({"error": local::idp::NOT_JSON}).to_string(),
+            "{content_type:?}"
+        );
+        assert!(!answer.body.contains("credential"));
+        assert_eq!(answer.header("access-control-allow-origin"), None);
+    }
+    // The same body declared as JSON (with its charset) is a sign-in.
+    let answer = read(
+        client()
+            .post(format!("{}/sign-in", stack.idp_url()))
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(answer.json()["credential"].is_string());
+    stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sign_in_body_over_64_kib_is_413() {
+    let stack = stack().await;
+    let name = "a".repeat(local::idp::MAX_SIGN_IN_BYTES);
+    let answer = post_sign_in(
+        &stack,
+        &json!({"name": name, "email": "jane@example.com"}).to_string(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // axum's own refusal (DefaultBodyLimit).
+    assert_eq!(
+        answer.body,
+        "Failed to buffer the request body: length limit exceeded"
+    );
     stack.shutdown().await;
 }

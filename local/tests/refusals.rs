@@ -181,6 +181,40 @@ async fn authorizer_failure_or_malformed_answer_is_500_with_null_message() {
 }
 
 #[tokio::test]
+async fn a_policy_statement_with_anything_not_evaluated_is_500_even_a_null_condition() {
+    // AWS answered `"Condition": null` with 500 AuthorizerConfigurationException
+    // (aws/aws-lambda-rust-runtime issue 863); a Condition the emulator would not evaluate,
+    // or any other unknown element, is refused the same way, never ignored.
+    let allow_with = |key: &str, value: Value| {
+        let mut answer = allow("Jane");
+        answer["policyDocument"]["Statement"][0][key] = value;
+        answer
+    };
+    for answer in [
+        allow_with("Condition", Value::Null),
+        allow_with(
+            "Condition",
+            json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+        ),
+        allow_with("Principal", json!("*")),
+        allow_with("NotResource", json!("*")),
+    ] {
+        let fake = FakeAuthorizer::answering(Ok(answer.clone()));
+        let stack = start(fake.config()).await;
+        let response = hello(&stack, Some("a.b.c")).await;
+        assert_gateway_response(&response, StatusCode::INTERNAL_SERVER_ERROR, None);
+        assert_eq!(response.body, r#"{"message": null}"#);
+        assert_eq!(
+            response.header("x-amzn-errortype"),
+            Some("AuthorizerConfigurationException"),
+            "{answer}"
+        );
+        assert_eq!(fake.calls(), 1);
+        stack.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn unknown_route_or_method_is_403_missing_authentication_token() {
     let stack = stack().await;
     let client = client();

@@ -76,6 +76,52 @@ async fn site_is_served_with_a_config_pointing_at_the_local_stack() {
 }
 
 #[tokio::test]
+async fn every_site_answer_carries_the_deployed_security_headers_with_local_origins() {
+    let dir = site_dir("headers");
+    let stack = start(StackConfig {
+        site_dir: Some(dir.clone()),
+        ..config()
+    })
+    .await;
+    let site = stack.site_url().expect("a site URL");
+    let api_origin = stack.api_url().replace("/prod", "");
+    let idp = stack.idp_url();
+    let expected_csp = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {idp}/client; \
+         style-src 'self' {idp}/style; connect-src 'self' {api_origin} {idp}/; \
+         frame-src {idp}/; img-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    );
+    for (path, status) in [
+        ("/", StatusCode::OK),
+        ("/config.json", StatusCode::OK),
+        ("/missing.js", StatusCode::NOT_FOUND),
+    ] {
+        let answer = read(client().get(format!("{site}{path}")).send().await.unwrap()).await;
+        assert_eq!(answer.status, status, "{path}");
+        assert_eq!(
+            answer.header("content-security-policy"),
+            Some(expected_csp.as_str()),
+            "{path}"
+        );
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+            (
+                "strict-transport-security",
+                "max-age=63072000; includeSubDomains",
+            ),
+            ("cross-origin-opener-policy", "same-origin-allow-popups"),
+        ] {
+            assert_eq!(answer.header(name), Some(value), "{path} {name}");
+        }
+    }
+    stack.shutdown().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_site_dir_without_index_html_says_how_to_build_it() {
     let dir = std::env::temp_dir().join(format!("local-stack-empty-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -1,9 +1,17 @@
 //! `cargo xtask site`: builds the page into `site/dist/` with Trunk (release: the
-//! `wasm-release` profile, opt-level "z", LTO, then `wasm-opt -Oz`), offline, and reports
-//! the gzipped size of its WASM and JavaScript against the budget.
+//! `wasm-release` profile, opt-level "z", LTO, then `wasm-opt -Oz`), offline, moves
+//! Trunk's inline loader into a file of its own (the site's Content-Security-Policy allows
+//! no inline script), and reports the gzipped size of its WASM and JavaScript against the
+//! budget.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use base64::Engine;
+use lol_html::html_content::ContentType;
+use lol_html::{RewriteStrSettings, element, rewrite_str, text};
+use sha2::{Digest, Sha256, Sha384};
 
 use crate::step::{Step, run_all};
 use crate::tools::{self, workspace_root};
@@ -151,6 +159,144 @@ pub fn build_steps(trunk: &Path, path: &str) -> Vec<Step> {
     ]
 }
 
+/// Trunk's page with its inline loader moved into a file of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalLoader {
+    /// The new `index.html`: the loader is a `<script type="module" src=...>`.
+    pub html: String,
+    /// The loader's file name in `dist/`, hashed like Trunk's own files (so the deploy's
+    /// year-long caching of everything but index.html and config.json stays right).
+    pub file_name: String,
+    /// The loader, byte for byte the inline script's text.
+    pub script: String,
+}
+
+/// What an HTML page holds that a policy without `'unsafe-inline'` refuses.
+#[derive(Debug, Default)]
+struct InlineCode {
+    /// Each inline `<script>`: its `type` and its text.
+    scripts: Vec<(Option<String>, String)>,
+    /// Descriptions of everything else: `<style>` elements, `style` and `on*` attributes.
+    other: Vec<String>,
+}
+
+/// Finds the inline code in `html`, with an HTML parser (Trunk's own, lol_html), not by
+/// searching text: a `<script` inside a comment or an attribute is not a script.
+fn inline_code(html: &str) -> Result<InlineCode, String> {
+    let found = RefCell::new(InlineCode::default());
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("script:not([src])", |el| {
+            found
+                .borrow_mut()
+                .scripts
+                .push((el.get_attribute("type"), String::new()));
+            Ok(())
+        }))
+        .append_element_content_handler(text!("script:not([src])", |chunk| {
+            if let Some((_, body)) = found.borrow_mut().scripts.last_mut() {
+                body.push_str(chunk.as_str());
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("style", |_| {
+            found
+                .borrow_mut()
+                .other
+                .push("a <style> element".to_owned());
+            Ok(())
+        }))
+        .append_element_content_handler(element!("*", |el| {
+            for attribute in el.attributes() {
+                let name = attribute.name();
+                if name == "style" || name.starts_with("on") {
+                    found
+                        .borrow_mut()
+                        .other
+                        .push(format!("a `{name}` attribute on <{}>", el.tag_name()));
+                }
+            }
+            Ok(())
+        }));
+    rewrite_str(html, settings).map_err(|e| format!("cannot parse the page: {e}"))?;
+    Ok(found.into_inner())
+}
+
+/// Moves the one inline `<script type="module">` Trunk 0.21 writes into `index.html` (it
+/// imports the wasm-bindgen JS and starts the WASM) into `loader-<hash>.js`, and drops the
+/// `nonce` attributes Trunk adds (a nonce fixed at build time is no secret, so the policy
+/// names none). Anything else inline is an error: the policy would block it.
+///
+/// Trunk has no option for this (trunk-rs/trunk issue 288). The script's relative imports
+/// resolve the same from a module beside `index.html`, so its text moves unchanged.
+pub fn externalize_loader(html: &str) -> Result<ExternalLoader, String> {
+    const NEXT: &str = "xtask: next: Trunk's output changed (see trunk-rs/trunk \
+                        src/pipelines/rust/output.rs); update externalize_loader in \
+                        xtask/src/site.rs";
+    let found = inline_code(html)?;
+    if !found.other.is_empty() {
+        return Err(format!(
+            "site/dist/index.html has inline code the Content-Security-Policy blocks: {}\n\
+             xtask: next: move it into site/style.css or the Rust code",
+            found.other.join(", ")
+        ));
+    }
+    let script = match found.scripts.as_slice() {
+        [(Some(kind), script)] if kind == "module" => script.clone(),
+        [] => return Err(format!("index.html has no inline loader to move\n{NEXT}")),
+        scripts => {
+            return Err(format!(
+                "index.html has {} inline scripts, expected Trunk's one <script \
+                 type=\"module\">\n{NEXT}",
+                scripts.len()
+            ));
+        }
+    };
+    // Where Trunk put its files (`public_url`): the loader goes beside its JS.
+    let base = script
+        .split_once(" from '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .and_then(|(js, _)| js.rsplit_once('/'))
+        .map(|(dir, _)| format!("{dir}/"))
+        .ok_or_else(|| format!("the inline loader imports nothing\n{NEXT}"))?;
+    let digest = Sha256::digest(script.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let file_name = format!("loader-{hash}.js");
+    let integrity =
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(script.as_bytes()));
+    let tag = format!(
+        r#"<script type="module" src="{base}{file_name}" integrity="sha384-{integrity}"></script>"#
+    );
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("script:not([src])", |el| {
+            el.replace(&tag, ContentType::Html);
+            Ok(())
+        }))
+        .append_element_content_handler(element!("[nonce]", |el| {
+            el.remove_attribute("nonce");
+            Ok(())
+        }));
+    let html = rewrite_str(html, settings).map_err(|e| format!("cannot rewrite the page: {e}"))?;
+    Ok(ExternalLoader {
+        html,
+        file_name,
+        script,
+    })
+}
+
+/// Applies [`externalize_loader`] to `dist/index.html`.
+pub fn externalize_loader_in(dist: &Path) -> Result<ExternalLoader, String> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let moved = externalize_loader(&html)?;
+    let loader = dist.join(&moved.file_name);
+    std::fs::write(&loader, &moved.script)
+        .map_err(|e| format!("cannot write {}: {e}", loader.display()))?;
+    std::fs::write(&index, &moved.html)
+        .map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    Ok(moved)
+}
+
 /// The site's part of `cargo xtask test`: its tools, its wasm32 lints (the view code exists
 /// only there), the release build within the size budget, then the browser tests.
 pub fn test_steps() -> Vec<Step> {
@@ -216,6 +362,8 @@ pub fn build(enforce_budget: bool) -> Result<SiteSize, String> {
     let tools = tools::ensure_site_tools()?;
     let path = tools.path.to_string_lossy().into_owned();
     run_all(&build_steps(&tools.trunk, &path), false)?;
+    let moved = externalize_loader_in(&dist_dir())?;
+    eprintln!("    moved Trunk's inline loader into {}", moved.file_name);
     let size = measure(&dist_dir())?;
     eprintln!("==> site/dist\n{}", size.report());
     match size.check_budget() {
@@ -291,5 +439,129 @@ mod tests {
                 .env
                 .contains(&("PATH".into(), "/t/bin:/usr/bin".into()))
         );
+    }
+
+    /// An `index.html` as Trunk 0.21.14 writes it (src/pipelines/rust/output.rs), with
+    /// the `nonce` attributes it adds when asked to (`create_nonce`), and an HTML comment
+    /// that only looks like a script.
+    const TRUNK_INDEX: &str = r#"<!DOCTYPE html><html lang="en"><head>
+  <meta charset="utf-8">
+  <link rel="icon" href="data:,">
+  <!-- <script>not a script</script> -->
+<link rel="stylesheet" href="./style-0a1b2c3d4e5f6789.css" integrity="sha384-AAAA" nonce="hDq0Xb1e">
+<link rel="modulepreload" href="./site-9f8e7d6c5b4a3210.js" crossorigin="anonymous" integrity="sha384-BBBB" nonce="hDq0Xb1e"><link rel="preload" href="./site-9f8e7d6c5b4a3210_bg.wasm" crossorigin="anonymous" integrity="sha384-CCCC" as="fetch" type="application/wasm" nonce="hDq0Xb1e"></head>
+<body>
+  <noscript>This page needs JavaScript.</noscript>
+<script type="module" nonce="hDq0Xb1e">
+import init, * as bindings from './site-9f8e7d6c5b4a3210.js';
+const wasm = await init({ module_or_path: './site-9f8e7d6c5b4a3210_bg.wasm' });
+
+
+window.wasmBindings = bindings;
+
+
+dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));
+
+</script></body></html>
+"#;
+
+    const LOADER: &str = r#"
+import init, * as bindings from './site-9f8e7d6c5b4a3210.js';
+const wasm = await init({ module_or_path: './site-9f8e7d6c5b4a3210_bg.wasm' });
+
+
+window.wasmBindings = bindings;
+
+
+dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));
+
+"#;
+
+    #[test]
+    fn trunks_inline_loader_moves_into_a_hashed_file_and_the_nonces_go() {
+        let moved = externalize_loader(TRUNK_INDEX).unwrap();
+        // sha256 of the script, first 16 hex digits; its sha384 for the integrity (both
+        // computed apart from this code, with Python's hashlib).
+        assert_eq!(moved.file_name, "loader-e509cde3367afc83.js");
+        assert_eq!(moved.script, LOADER);
+        assert_eq!(
+            moved.html,
+            r#"<!DOCTYPE html><html lang="en"><head>
+  <meta charset="utf-8">
+  <link rel="icon" href="data:,">
+  <!-- <script>not a script</script> -->
+<link rel="stylesheet" href="./style-0a1b2c3d4e5f6789.css" integrity="sha384-AAAA">
+<link rel="modulepreload" href="./site-9f8e7d6c5b4a3210.js" crossorigin="anonymous" integrity="sha384-BBBB"><link rel="preload" href="./site-9f8e7d6c5b4a3210_bg.wasm" crossorigin="anonymous" integrity="sha384-CCCC" as="fetch" type="application/wasm"></head>
+<body>
+  <noscript>This page needs JavaScript.</noscript>
+<script type="module" src="./loader-e509cde3367afc83.js" integrity="sha384-2WHpYlR1q9F0+0GhDfiJSYtdv0SHJCQ5h1+OXVktjlI5Avtr9EEk/9du438F9zYN"></script></body></html>
+"#
+        );
+        // Nothing inline is left for the policy to block.
+        let left = inline_code(&moved.html).unwrap();
+        assert!(left.scripts.is_empty() && left.other.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn the_loader_goes_beside_trunks_files_under_its_public_url() {
+        let html = TRUNK_INDEX.replace("'./site-", "'/app/site-");
+        let moved = externalize_loader(&html).unwrap();
+        assert!(
+            moved
+                .html
+                .contains(r#"<script type="module" src="/app/loader-"#),
+            "{}",
+            moved.html
+        );
+    }
+
+    #[test]
+    fn a_page_without_the_inline_loader_is_refused() {
+        let moved = externalize_loader(TRUNK_INDEX).unwrap();
+        let error = externalize_loader(&moved.html).unwrap_err();
+        assert!(
+            error.starts_with("index.html has no inline loader to move\nxtask: next:"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_second_inline_script_is_refused() {
+        let html = TRUNK_INDEX.replace("<body>", "<body><script>alert(1)</script>");
+        let error = externalize_loader(&html).unwrap_err();
+        assert!(
+            error.starts_with(
+                "index.html has 2 inline scripts, expected Trunk's one <script type=\"module\">"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn inline_styles_and_event_handlers_are_refused() {
+        let html = TRUNK_INDEX.replace(
+            "<noscript>",
+            r#"<style>p{}</style><p style="color: red" onclick="go()">x</p><noscript>"#,
+        );
+        let error = externalize_loader(&html).unwrap_err();
+        assert_eq!(
+            error,
+            "site/dist/index.html has inline code the Content-Security-Policy blocks: a \
+             <style> element, a `style` attribute on <p>, a `onclick` attribute on <p>\n\
+             xtask: next: move it into site/style.css or the Rust code"
+        );
+    }
+
+    #[test]
+    fn externalizing_writes_the_loader_beside_index_html() {
+        let dir = std::env::temp_dir().join(format!("xtask-loader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), TRUNK_INDEX).unwrap();
+        let moved = externalize_loader_in(&dir).unwrap();
+        let loader = std::fs::read_to_string(dir.join("loader-e509cde3367afc83.js")).unwrap();
+        let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(loader, LOADER);
+        assert_eq!(index, moved.html);
     }
 }

@@ -9,6 +9,11 @@
 //! cargo test -p site --test browser -- --ignored --test-threads=1
 //! ```
 //!
+//! The site is served with the deployed site's headers (template.yaml's
+//! `SiteResponseHeadersPolicy`, read by `local::site`), and every test fails on any
+//! Content-Security-Policy violation, so each one also shows that the page works under
+//! the policy that ships.
+//!
 //! Each test saves a screenshot of every state it reaches, and the browser's console,
 //! under `target/browser-tests/<test>/`.
 
@@ -45,6 +50,15 @@ window.google = { accounts: { id: {
   },
   disableAutoSelect() { window.gisCalls.autoSelectDisabled += 1; },
 } } };
+"#;
+
+/// Put in every page before its own scripts: records each Content-Security-Policy
+/// violation the browser reports to the page (the `securitypolicyviolation` event, which
+/// the browser fires for every blocked load, inline script or style, and eval).
+const CSP_RECORDER: &str = r#"
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"} ${e.sample || ""}`.trim()));
 "#;
 
 /// One test's world: the local stack, a browser on the page, an output directory.
@@ -123,7 +137,14 @@ impl Harness {
             "googleClientId": local::DEFAULT_CLIENT_ID,
             "localSignInUrl": null,
         });
-        let app = local::site::app(&dist(), config_json.to_string());
+        // The deployed site's headers, as the stack's own site server sends them.
+        let api_origin = reqwest::Url::parse(&stack.api_url())
+            .expect("the API's URL")
+            .origin()
+            .ascii_serialization();
+        let headers = local::site::SecurityHeaders::local(&api_origin, &stack.idp_url())
+            .expect("the site's headers from template.yaml");
+        let app = local::site::app(&dist(), config_json.to_string(), headers);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -142,6 +163,10 @@ impl Harness {
             .new_session(&out.join("profile"))
             .await
             .expect("start headless chromium");
+        browser
+            .before_each_page(CSP_RECORDER)
+            .await
+            .expect("add the CSP recorder");
         if let Some(script) = before_load {
             browser
                 .before_each_page(script)
@@ -202,13 +227,15 @@ impl Harness {
                 break;
             }
             if Instant::now() > deadline {
-                self.save_console().await;
+                // Also saves the console.
+                let violations = self.csp_violations().await;
                 let _ = self
                     .browser
                     .screenshot(&self.out.join(format!("timeout-waiting-for-{state}.png")))
                     .await;
                 panic!(
-                    "the page stayed {now:?} (saying {:?}) instead of becoming {state:?}; see {}",
+                    "the page stayed {now:?} (saying {:?}) instead of becoming {state:?}; CSP \
+                     violations: {violations:#?}; see {}",
                     self.message().await,
                     self.out.display()
                 );
@@ -257,7 +284,42 @@ impl Harness {
         b.click(&button).await.expect("click Sign in");
     }
 
+    /// Every CSP violation so far: those the page saw (`securitypolicyviolation`) and
+    /// the console's "Refused to ... Content Security Policy" lines (also saved).
+    async fn csp_violations(&self) -> Vec<String> {
+        let seen = self
+            .browser
+            .execute("return window.cspViolations")
+            .await
+            .expect("read the recorded violations");
+        let mut violations: Vec<String> = seen
+            .as_array()
+            .expect("the CSP recorder ran before the page")
+            .iter()
+            .map(|v| format!("event: {}", v.as_str().unwrap_or_default()))
+            .collect();
+        violations.extend(
+            self.save_console()
+                .await
+                .into_iter()
+                .filter(|e| e.message.contains("Content Security Policy"))
+                .map(|e| format!("console: {}", e.message)),
+        );
+        violations
+    }
+
+    /// Checks that the page ran without one CSP violation, then closes everything.
     async fn finish(self) {
+        let violations = self.csp_violations().await;
+        assert!(
+            violations.is_empty(),
+            "the page broke its Content-Security-Policy (template.yaml's \
+             SiteResponseHeadersPolicy): {violations:#?}"
+        );
+        self.close().await;
+    }
+
+    async fn close(self) {
         self.save_console().await;
         self.browser.quit().await.expect("close the browser");
         // The browser profile is only worth keeping when a test failed.
@@ -518,4 +580,79 @@ async fn google_sign_in_goes_through_google_identity_services() {
         .unwrap();
     assert_eq!(disabled, serde_json::json!(1));
     page.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs site/dist and Chromium: run by `cargo xtask test`"]
+async fn page_runs_under_the_deployed_policy_and_a_violation_would_be_caught() {
+    let page =
+        Harness::start("page_runs_under_the_deployed_policy_and_a_violation_would_be_caught").await;
+    // The page is served with template.yaml's policy (local origins substituted) ...
+    let response = reqwest::get(page.site_url()).await.unwrap();
+    let policy = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        policy.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval' "),
+        "{policy}"
+    );
+    // ... and it loaded, rendered and started the WASM under it without a violation.
+    assert_eq!(page.csp_violations().await, Vec::<String>::new());
+
+    // What the policy forbids is caught: an inline script, an inline style attribute,
+    // a request to a host the policy does not name.
+    page.browser
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.ran = 1'; \
+             document.head.append(s); \
+             document.body.setAttribute('style', 'color: red'); \
+             fetch('http://127.0.0.1:9/exfiltrate').catch(() => {}); \
+             return true",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ran = page
+        .browser
+        .execute("return window.ran === 1")
+        .await
+        .unwrap();
+    assert_eq!(ran, serde_json::json!(false), "the inline script ran");
+    let violations = page.csp_violations().await;
+    let events: Vec<&str> = violations
+        .iter()
+        .filter_map(|v| v.strip_prefix("event: "))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "script-src-elem blocked inline",
+            "style-src-attr blocked inline",
+            "connect-src blocked http://127.0.0.1:9/exfiltrate",
+        ]
+    );
+    // Chrome's console says the same (and fetch adds a line of its own).
+    let console: Vec<&str> = violations
+        .iter()
+        .filter_map(|v| v.strip_prefix("console: "))
+        .collect();
+    assert_eq!(console.len(), 4, "{violations:#?}");
+    for refused in [
+        "Executing inline script violates the following Content Security Policy directive \
+         'script-src 'self' 'wasm-unsafe-eval' ",
+        "Applying inline style violates the following Content Security Policy directive \
+         'style-src 'self' ",
+        "Connecting to 'http://127.0.0.1:9/exfiltrate' violates the following Content \
+         Security Policy directive: \"connect-src 'self' ",
+    ] {
+        assert_eq!(
+            console.iter().filter(|line| line.contains(refused)).count(),
+            1,
+            "{refused}: {console:#?}"
+        );
+    }
+    page.close().await;
 }

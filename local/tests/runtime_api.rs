@@ -1,0 +1,101 @@
+//! The Lambda Runtime API the built binaries run against: random invocation IDs, and an
+//! answer taken once, for the invocation handed out, with the Runtime Interface
+//! Emulator's refusal otherwise. The test plays the runtime itself, over real HTTP,
+//! next to a process that only sleeps.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use local::runtime_api::{INVALID_REQUEST_ID, LambdaProcess, Outcome};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A "bootstrap" that never calls the Runtime API (so the test can).
+fn sleeper() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("local-sleeper-{}", std::process::id()));
+    std::fs::write(&path, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn invocation_ids_are_random_and_an_answer_is_taken_once_for_the_invocation_in_progress() {
+    let process = Arc::new(
+        LambdaProcess::start(&sleeper(), "probe", &[])
+            .await
+            .unwrap(),
+    );
+    let api = format!("http://{}/2018-06-01/runtime", process.runtime_api_addr());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let post = |url: String, body: &'static str| {
+        let client = client.clone();
+        async move {
+            let response = client.post(url).body(body).send().await.unwrap();
+            let status = response.status();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, content_type, response.text().await.unwrap())
+        }
+    };
+
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let invoking = {
+            let process = process.clone();
+            tokio::spawn(async move {
+                process
+                    .invoke(json!({"n": n}), Duration::from_secs(10))
+                    .await
+            })
+        };
+        let next = client
+            .get(format!("{api}/invocation/next"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(next.status(), StatusCode::OK);
+        let id = next.headers()["lambda-runtime-aws-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(next.text().await.unwrap(), json!({"n": n}).to_string());
+        let uuid = uuid::Uuid::parse_str(&id).expect("a UUID");
+        assert_eq!(uuid.get_version_num(), 4, "{id}");
+
+        // Another ID (unknown) is refused, and does not end the invocation.
+        let unknown = uuid::Uuid::new_v4();
+        for kind in ["response", "error"] {
+            let refused = post(format!("{api}/invocation/{unknown}/{kind}"), "{}").await;
+            assert_eq!(
+                refused,
+                (
+                    StatusCode::BAD_REQUEST,
+                    Some("application/json".to_owned()),
+                    INVALID_REQUEST_ID.to_owned()
+                )
+            );
+        }
+        let answered = post(format!("{api}/invocation/{id}/response"), r#"{"ok": true}"#).await;
+        assert_eq!(answered.0, StatusCode::ACCEPTED);
+        assert_eq!(
+            invoking.await.unwrap(),
+            Outcome::Response(json!({"ok": true}))
+        );
+
+        // Answered already: a second response or error is refused the same way.
+        for kind in ["response", "error"] {
+            let again = post(format!("{api}/invocation/{id}/{kind}"), r#"{"ok": false}"#).await;
+            assert_eq!(again.0, StatusCode::BAD_REQUEST);
+            assert_eq!(again.2, INVALID_REQUEST_ID);
+        }
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(
+        INVALID_REQUEST_ID,
+        "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n"
+    );
+}
