@@ -101,12 +101,8 @@ pub fn locate(venv: Option<&Path>) -> Result<PathBuf, String> {
 pub fn locate_for(venv: Option<&Path>, machine: Machine) -> Result<PathBuf, String> {
     let venv = match venv {
         Some(venv) => venv.to_path_buf(),
-        None => match std::env::var_os("GREETING_STACK_AWS_TOOLS") {
-            Some(dir) => PathBuf::from(dir),
-            None => std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/greeting-stack/aws-venv"))
-                .ok_or("neither GREETING_STACK_AWS_TOOLS nor HOME is set")?,
-        },
+        None => tool_cache::aws_tools_dir()
+            .ok_or("neither GREETING_STACK_AWS_TOOLS, GREETING_STACK_CACHE nor HOME is set")?,
     };
     let lib = venv.join("lib");
     let entries = std::fs::read_dir(&lib).map_err(|e| {

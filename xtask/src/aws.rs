@@ -19,12 +19,10 @@ pub const AWS_TOOLS: [&str; 4] = [
 const CHECK_REGION: &str = "us-east-1";
 
 /// Where the tools live: `$GREETING_STACK_AWS_TOOLS`, else `aws-venv` in the tools cache
-/// (`~/.cache/greeting-stack`).
+/// (both from `tool_cache`, where the local stack looks for them too).
 pub fn tools_dir() -> PathBuf {
-    match std::env::var_os("GREETING_STACK_AWS_TOOLS") {
-        Some(dir) => PathBuf::from(dir),
-        None => crate::tools::cache_dir().join("aws-venv"),
-    }
+    tool_cache::aws_tools_dir()
+        .unwrap_or_else(|| crate::tools::cache_dir().join(tool_cache::AWS_TOOLS_NAME))
 }
 
 /// A program from the tools' virtual environment.
@@ -89,10 +87,7 @@ fn rie_tests(title: &str, sam_build: Option<&str>) -> Step {
             "--ignored",
         ],
     )
-    .env(
-        "GREETING_STACK_AWS_TOOLS",
-        tools_dir().display().to_string(),
-    )
+    .env(tool_cache::AWS_TOOLS_VAR, tools_dir().display().to_string())
     .hint("rerun with `-- --nocapture` to see the emulator's output");
     match sam_build {
         Some(dir) => step.env(

@@ -35,16 +35,11 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Where tools are cached: `$GREETING_STACK_CACHE`, else `~/.cache/greeting-stack`.
+/// Where tools are cached (see `tool_cache` for the variables that move it); inside the
+/// workspace's `target/` when no variable says where.
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GREETING_STACK_CACHE") {
-        return PathBuf::from(dir);
-    }
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("greeting-stack")
+    tool_cache::cache_dir()
+        .unwrap_or_else(|| workspace_root().join("target").join(tool_cache::CACHE_NAME))
 }
 
 /// The versions the site's build needs, read from the files that pin them.
