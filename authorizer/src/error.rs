@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use authorizer_contract::UNAUTHORIZED;
+
 use crate::verify::{MAX_KID_BYTES, MAX_TOKEN_LIFETIME_SECONDS};
 
 /// Everything that can go wrong in the authorizer.
@@ -175,7 +177,7 @@ pub(crate) fn shown(text: &str) -> String {
 }
 
 /// What the Lambda returns as its error. API Gateway turns the exact message
-/// `Unauthorized` into a 401; any other error becomes a 500.
+/// [`UNAUTHORIZED`] into a 401; any other error becomes a 500.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LambdaFailure {
     /// The token is not acceptable: API Gateway answers 401.
@@ -197,7 +199,7 @@ impl From<&Error> for LambdaFailure {
 impl fmt::Display for LambdaFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LambdaFailure::Unauthorized => f.write_str("Unauthorized"),
+            LambdaFailure::Unauthorized => f.write_str(UNAUTHORIZED),
             LambdaFailure::Internal(reason) => write!(f, "authorizer failure: {reason}"),
         }
     }
@@ -206,7 +208,7 @@ impl fmt::Display for LambdaFailure {
 impl From<LambdaFailure> for lambda_runtime::Diagnostic {
     fn from(failure: LambdaFailure) -> Self {
         let error_type = match failure {
-            LambdaFailure::Unauthorized => "Unauthorized",
+            LambdaFailure::Unauthorized => UNAUTHORIZED,
             LambdaFailure::Internal(_) => "AuthorizerFailure",
         };
         lambda_runtime::Diagnostic {

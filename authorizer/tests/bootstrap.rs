@@ -1,6 +1,7 @@
 //! The built `authorizer` binary, driven through the Lambda Runtime API exactly as
 //! Lambda drives a `provided.al2023` bootstrap.
 
+use authorizer_contract::UNAUTHORIZED;
 use std::time::Duration;
 
 use serde_json::json;
@@ -49,15 +50,15 @@ async fn allows_a_valid_token_and_refuses_a_bad_one() {
     assert_eq!(
         lambda.invoke(event(&tampered), WAIT).await,
         Outcome::Error {
-            error_type: "Unauthorized".into(),
-            error_message: "Unauthorized".into()
+            error_type: UNAUTHORIZED.into(),
+            error_message: UNAUTHORIZED.into()
         }
     );
     assert_eq!(
         lambda.invoke(event("garbage"), WAIT).await,
         Outcome::Error {
-            error_type: "Unauthorized".into(),
-            error_message: "Unauthorized".into()
+            error_type: UNAUTHORIZED.into(),
+            error_message: UNAUTHORIZED.into()
         }
     );
     // Keys were fetched once, at init.
@@ -101,8 +102,8 @@ fn decisions(logs: &str) -> Vec<serde_json::Value> {
 /// What API Gateway turns into a 401.
 fn unauthorized() -> Outcome {
     Outcome::Error {
-        error_type: "Unauthorized".into(),
-        error_message: "Unauthorized".into(),
+        error_type: UNAUTHORIZED.into(),
+        error_message: UNAUTHORIZED.into(),
     }
 }
 
@@ -411,7 +412,7 @@ async fn the_binary_refuses_an_event_of_another_type_with_a_server_error() {
     else {
         panic!("expected an error, got {outcome:?}");
     };
-    assert_ne!(error_type, "Unauthorized");
+    assert_ne!(error_type, UNAUTHORIZED);
     // (The column after this depends on the token's length.)
     assert!(
         error_message.starts_with(

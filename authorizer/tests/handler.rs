@@ -1,6 +1,7 @@
 //! The Lambda handler, called directly with API Gateway TOKEN and REQUEST events; keys
 //! from a JWKS server on 127.0.0.1 through the production HTTP fetcher.
 
+use authorizer_contract::UNAUTHORIZED;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -120,8 +121,8 @@ async fn answers_unauthorized_for_an_expired_token() {
 #[tokio::test]
 async fn unauthorized_is_the_exact_error_api_gateway_maps_to_401() {
     let diagnostic = Diagnostic::from(LambdaFailure::Unauthorized);
-    assert_eq!(diagnostic.error_type, "Unauthorized");
-    assert_eq!(diagnostic.error_message, "Unauthorized");
+    assert_eq!(diagnostic.error_type, UNAUTHORIZED);
+    assert_eq!(diagnostic.error_message, UNAUTHORIZED);
 }
 
 #[tokio::test]

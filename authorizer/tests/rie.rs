@@ -2,6 +2,7 @@
 //! Needs the emulator: `cargo xtask test` installs it and runs these with `--ignored`,
 //! once with cargo's build and once with `sam build`'s arm64 bootstrap under qemu.
 
+use authorizer_contract::UNAUTHORIZED;
 use serde_json::json;
 use testkit::jwks_server::JwksServer;
 use testkit::keys::{PRIMARY, jwks};
@@ -45,7 +46,7 @@ async fn decides_under_the_runtime_interface_emulator() {
         .await;
     assert_eq!(
         refused,
-        json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"})
+        json!({"errorType": UNAUTHORIZED, "errorMessage": UNAUTHORIZED})
     );
 }
 

@@ -20,6 +20,7 @@
 //! cargo test -p allow-deny-authorizer     # the handler, and the built binary
 //! ```
 
+use authorizer_contract::UNAUTHORIZED;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
     ApiGatewayCustomAuthorizerResponse,
@@ -40,8 +41,8 @@ pub const PRINCIPAL_ID: &str = "user";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorizerError {
     /// The token is missing or neither `allow` nor `deny`. API Gateway answers 401
-    /// for exactly this message, `Unauthorized`; any other error is a 500.
-    #[error("Unauthorized")]
+    /// for exactly this message, [`UNAUTHORIZED`]; any other error is a 500.
+    #[error("{}", UNAUTHORIZED)]
     Unauthorized,
     /// The event has no `methodArn` (API Gateway always sends one): a 500.
     #[error("the event has no methodArn, so there is nothing to write a policy for")]
@@ -51,7 +52,7 @@ pub enum AuthorizerError {
 impl From<AuthorizerError> for Diagnostic {
     fn from(error: AuthorizerError) -> Self {
         let error_type = match error {
-            AuthorizerError::Unauthorized => "Unauthorized",
+            AuthorizerError::Unauthorized => UNAUTHORIZED,
             AuthorizerError::MissingMethodArn => "InvalidEvent",
         };
         Diagnostic {

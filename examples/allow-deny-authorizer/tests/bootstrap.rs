@@ -1,6 +1,7 @@
 //! The built binary, driven through the Lambda Runtime API (testkit's harness) exactly
 //! as Lambda drives a `provided.al2023` bootstrap.
 
+use authorizer_contract::UNAUTHORIZED;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -47,8 +48,8 @@ fn policy(effect: &str) -> Outcome {
 
 fn unauthorized() -> Outcome {
     Outcome::Error {
-        error_type: "Unauthorized".into(),
-        error_message: "Unauthorized".into(),
+        error_type: UNAUTHORIZED.into(),
+        error_message: UNAUTHORIZED.into(),
     }
 }
 
@@ -89,7 +90,7 @@ async fn the_binary_answers_an_event_that_is_not_a_request_event_with_a_server_e
     else {
         panic!("expected an error, got {outcome:?}");
     };
-    assert_ne!(error_type, "Unauthorized");
+    assert_ne!(error_type, UNAUTHORIZED);
     assert_eq!(
         error_message.trim_end(),
         "failed to deserialize the incoming data into the function's payload type: missing field `requestContext` at line 1 column 127"

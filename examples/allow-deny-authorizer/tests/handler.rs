@@ -1,6 +1,7 @@
 //! The handler, called directly with REQUEST events shaped as API Gateway sends them.
 
 use allow_deny_authorizer::{AuthorizerError, function_handler};
+use authorizer_contract::UNAUTHORIZED;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
@@ -184,8 +185,8 @@ fn errors_reach_api_gateway_with_the_names_it_maps() {
     assert_eq!(
         Diagnostic::from(AuthorizerError::Unauthorized),
         Diagnostic {
-            error_type: "Unauthorized".into(),
-            error_message: "Unauthorized".into()
+            error_type: UNAUTHORIZED.into(),
+            error_message: UNAUTHORIZED.into()
         }
     );
     assert_eq!(
