@@ -18,7 +18,6 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::Value;
 use serde_norway::Value as Yaml;
 use tower_http::services::ServeDir;
 
@@ -36,14 +35,10 @@ pub const API_ORIGIN_VARIABLE: &str = "ApiOrigin";
 /// The `Fn::Sub` variable of the policy that names Google Identity Services' URL prefix.
 pub const GOOGLE_VARIABLE: &str = "GoogleIdentityServices";
 
-/// The page's runtime configuration for the local stack: exactly the three keys the site
-/// reads (`googleClientId` null: no Google button; the local sign-in form instead).
+/// The page's runtime configuration for the local stack (`googleClientId` null: no Google
+/// button; the local sign-in form instead), in the shape `site-config` defines.
 pub fn config_json(api_url: &str, idp_url: &str) -> String {
-    format!(
-        r#"{{"apiUrl": {}, "googleClientId": null, "localSignInUrl": {}}}"#,
-        Value::from(api_url),
-        Value::from(idp_url)
-    )
+    site_config::SiteConfig::local(api_url, idp_url).to_json()
 }
 
 /// Checks that `dir` holds a built site.

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde::Deserialize;
+use site_config::SiteConfig;
 
 use crate::aws::{install_step, sam, tool};
 use crate::step::{Step, run_all};
@@ -99,14 +100,18 @@ pub fn parse_outputs(json: &str) -> Result<StackOutputs, String> {
     })
 }
 
-/// The site's runtime configuration for this deployment.
-pub fn config_json(outputs: &StackOutputs) -> String {
-    let config = serde_json::json!({
-        "apiUrl": outputs.api_url,
-        "googleClientId": outputs.google_client_id,
-        "localSignInUrl": null,
-    });
-    format!("{config:#}\n")
+/// The site's runtime configuration for this deployment (the shape `site-config` defines).
+pub fn site_config(outputs: &StackOutputs) -> SiteConfig {
+    SiteConfig::deployed(&outputs.api_url, &outputs.google_client_id)
+}
+
+/// `config.json` for this deployment, checked as the page will check it, so a stack
+/// output the page would refuse stops the deploy before anything is uploaded.
+pub fn checked_config_json(outputs: &StackOutputs) -> Result<String, String> {
+    site_config(outputs)
+        .checked()
+        .map(|config| config.to_json())
+        .map_err(|e| format!("the stack's outputs make a config.json the page refuses: {e}"))
 }
 
 fn with_region(step: Step, region: &Option<String>) -> Step {
@@ -264,10 +269,12 @@ pub fn deploy(args: &DeployArgs) -> Result<(), String> {
     } else {
         crate::site::build(true)?;
     }
-    let config = config_json(&outputs);
     if args.dry_run {
+        // The placeholders are not URLs, so this one is shown unchecked.
+        let config = site_config(&outputs).to_json();
         println!("# write {SITE_DIST}/config.json:\n{config}");
     } else {
+        let config = checked_config_json(&outputs)?;
         std::fs::write(format!("{SITE_DIST}/config.json"), &config)
             .map_err(|e| format!("cannot write {SITE_DIST}/config.json: {e}"))?;
     }
@@ -362,7 +369,8 @@ mod tests {
 
     #[test]
     fn site_config_points_at_the_deployed_api_without_local_sign_in() {
-        let config: serde_json::Value = serde_json::from_str(&config_json(&outputs())).unwrap();
+        let written = checked_config_json(&outputs()).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&written).unwrap();
         assert_eq!(
             config,
             serde_json::json!({
@@ -370,6 +378,18 @@ mod tests {
                 "googleClientId": "1234-abc.apps.googleusercontent.com",
                 "localSignInUrl": null
             })
+        );
+    }
+
+    #[test]
+    fn an_output_the_page_would_refuse_stops_the_deploy() {
+        let outputs = StackOutputs {
+            google_client_id: "1234".into(),
+            ..outputs()
+        };
+        assert_eq!(
+            checked_config_json(&outputs),
+            Err("the stack's outputs make a config.json the page refuses: config.json: \"googleClientId\" must look like \"1234-abc.apps.googleusercontent.com\" or be null, not \"1234\"".to_owned())
         );
     }
 
