@@ -13,12 +13,14 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use google_tokens::CERTS_PATH;
 use serde_json::Value;
 
 /// What the server answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Behaviour {
-    /// 200 with the JWKS and `Cache-Control: public, max-age=N` when set.
+    /// 200 with the JWKS and `Cache-Control: public, max-age=N` when set, as
+    /// [`google_tokens::jwks_response`] answers (the local identity provider too).
     Serve { jwks: Value, max_age: Option<u64> },
     /// 503, as a failing key server would.
     Unavailable,
@@ -75,7 +77,7 @@ impl JwksServer {
             stream_finished: AtomicBool::new(false),
         });
         let app = Router::new()
-            .route("/oauth2/v3/certs", get(certs))
+            .route(CERTS_PATH, get(certs))
             .fallback(elsewhere)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -90,7 +92,7 @@ impl JwksServer {
 
     /// The JWKS URL to configure.
     pub fn url(&self) -> String {
-        format!("http://{}/oauth2/v3/certs", self.addr)
+        format!("http://{}{CERTS_PATH}", self.addr)
     }
 
     /// How many requests the server has answered.
@@ -137,20 +139,10 @@ async fn certs(State(shared): State<Arc<Shared>>) -> Response {
         .paths
         .lock()
         .expect("lock")
-        .push("/oauth2/v3/certs".to_owned());
+        .push(CERTS_PATH.to_owned());
     let behaviour = shared.behaviour.lock().expect("lock").clone();
     match behaviour {
-        Behaviour::Serve { jwks, max_age } => {
-            let mut response = axum::Json(jwks).into_response();
-            if let Some(age) = max_age {
-                let value = HeaderValue::from_str(&format!(
-                    "public, max-age={age}, must-revalidate, no-transform"
-                ))
-                .expect("header value");
-                response.headers_mut().insert(header::CACHE_CONTROL, value);
-            }
-            response
-        }
+        Behaviour::Serve { jwks, max_age } => google_tokens::jwks_response(&jwks, max_age),
         Behaviour::Unavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "down for the test").into_response()
         }
@@ -221,5 +213,5 @@ pub async fn closed_url() -> String {
         .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
     drop(listener);
-    format!("http://{addr}/oauth2/v3/certs")
+    format!("http://{addr}{CERTS_PATH}")
 }

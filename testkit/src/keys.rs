@@ -46,6 +46,13 @@ impl TestKey {
         EncodingKey::from_rsa_pem(self.private_pem.as_bytes()).expect("committed PEM fixture")
     }
 
+    /// The key as a token signer (`google_tokens`, which the local identity provider
+    /// signs with too).
+    pub fn signer(&self) -> google_tokens::Signer {
+        google_tokens::Signer::from_rsa_pem(self.private_pem, self.kid)
+            .expect("committed PEM fixture")
+    }
+
     /// The private key PEM (PKCS#1).
     pub fn private_pem(&self) -> &'static str {
         self.private_pem
@@ -55,4 +62,17 @@ impl TestKey {
 /// A JWKS document holding `keys`.
 pub fn jwks(keys: &[TestKey]) -> Value {
     serde_json::json!({ "keys": keys.iter().map(TestKey::jwk).collect::<Vec<_>>() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_committed_jwk_is_what_the_signer_publishes_for_its_key() {
+        for key in [PRIMARY, ROTATED, ATTACKER] {
+            let published = serde_json::to_value(key.signer().jwk()).unwrap();
+            assert_eq!(published, key.jwk(), "{}", key.kid);
+        }
+    }
 }

@@ -2,8 +2,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, Header};
-use serde_json::{Value, json};
+use google_tokens::GoogleClaims;
+use jsonwebtoken::Header;
+use serde_json::Value;
 
 use crate::keys::TestKey;
 
@@ -20,23 +21,24 @@ pub fn now() -> u64 {
 
 /// The claims Google puts in an ID token, issued at `now` for `aud`, valid one hour.
 pub fn google_claims(aud: &str, now: u64) -> Value {
-    json!({
-        "iss": "https://accounts.google.com",
-        "azp": aud,
-        "aud": aud,
-        "sub": "110169484474386276334",
-        "email": "jane.doe@example.com",
-        "email_verified": true,
-        "at_hash": "HK6E_P6Dh8Y93mRNtsDB1Q",
-        "name": "Jane Doe",
-        "picture": "https://lh3.googleusercontent.com/a/test",
-        "given_name": "Jane",
-        "family_name": "Doe",
-        "iat": now,
-        "nbf": now.saturating_sub(10),
-        "exp": now + 3600,
-        "jti": "0123456789abcdef0123456789abcdef01234567"
-    })
+    let now = i64::try_from(now).expect("a time before 2^63");
+    let claims = GoogleClaims {
+        at_hash: Some("HK6E_P6Dh8Y93mRNtsDB1Q".into()),
+        name: Some("Jane Doe".into()),
+        picture: Some("https://lh3.googleusercontent.com/a/test".into()),
+        given_name: Some("Jane".into()),
+        family_name: Some("Doe".into()),
+        nbf: Some(now.saturating_sub(10)),
+        jti: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        ..GoogleClaims::new(
+            aud,
+            "110169484474386276334",
+            "jane.doe@example.com",
+            now,
+            now + 3600,
+        )
+    };
+    serde_json::to_value(claims).expect("claims serialize")
 }
 
 /// The numeric ID of the service account in [`service_account_claims`].
@@ -48,24 +50,24 @@ pub const SERVICE_ACCOUNT_ID: &str = "104523456789012345678";
 /// for, `azp` and `sub` the account's numeric ID, its `…iam.gserviceaccount.com`
 /// address verified, no profile claims. Issued at `now`, valid one hour.
 pub fn service_account_claims(aud: &str, now: u64) -> Value {
-    json!({
-        "iss": "https://accounts.google.com",
-        "aud": aud,
-        "azp": SERVICE_ACCOUNT_ID,
-        "sub": SERVICE_ACCOUNT_ID,
-        "email": "robot@proj.iam.gserviceaccount.com",
-        "email_verified": true,
-        "iat": now,
-        "exp": now + 3600
-    })
+    let now = i64::try_from(now).expect("a time before 2^63");
+    let claims = GoogleClaims {
+        azp: SERVICE_ACCOUNT_ID.into(),
+        ..GoogleClaims::new(
+            aud,
+            SERVICE_ACCOUNT_ID,
+            "robot@proj.iam.gserviceaccount.com",
+            now,
+            now + 3600,
+        )
+    };
+    serde_json::to_value(claims).expect("claims serialize")
 }
 
-/// Signs `claims` with RS256 and the key's `kid`, as Google does.
+/// Signs `claims` with RS256 and the key's `kid`, as Google does (and as the local
+/// identity provider does: both sign with `google_tokens`).
 pub fn sign(key: &TestKey, claims: &Value) -> String {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid.to_owned());
-    header.typ = Some("JWT".to_owned());
-    jsonwebtoken::encode(&header, claims, &key.encoding_key()).expect("signing with a test key")
+    key.signer().sign(claims).expect("signing with a test key")
 }
 
 /// Signs `claims` with `key` under an arbitrary header (e.g. another `kid`, no `kid`).
