@@ -25,8 +25,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use google_tokens::{CERTS_PATH, GoogleClaims, Signer, jwks_response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,7 +34,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::Error;
 
 /// The issuer Google puts in ID tokens (the authorizer accepts only Google's).
-pub const ISSUER: &str = "https://accounts.google.com";
+pub use google_tokens::ISSUER;
 
 /// How long the JWKS may be cached (the authorizer honours it).
 pub const JWKS_MAX_AGE_SECONDS: u64 = 3600;
@@ -59,8 +58,7 @@ pub const DEFAULT_TOKEN_LIFETIME_SECONDS: i64 = 3600;
 
 /// The identity provider's state: its key, the JWKS and the settings tests can change.
 pub struct IdentityProvider {
-    key: EncodingKey,
-    kid: String,
+    signer: Signer,
     jwks: Value,
     client_id: String,
     jwks_url: String,
@@ -70,7 +68,7 @@ pub struct IdentityProvider {
 impl std::fmt::Debug for IdentityProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityProvider")
-            .field("kid", &self.kid)
+            .field("kid", &self.signer.kid())
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
     }
@@ -133,23 +131,11 @@ impl IdentityProvider {
             )))
         });
         let pem = pem.as_ref().map_err(|e| Error::Key(e.clone()))?;
-        let key =
-            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| Error::Key(e.to_string()))?;
-        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256)
-            .map_err(|e| Error::Key(e.to_string()))?;
-        // A kid like Google's (40 hex digits), stable for the key.
-        let public = serde_json::to_vec(&jwk.algorithm).unwrap_or_default();
-        let kid: String = Sha256::digest(&public)[..20]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        jwk.common.key_id = Some(kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
-        let jwks = json!({ "keys": [jwk] });
+        let signer =
+            Signer::from_rsa_pem_derived_kid(pem).map_err(|e| Error::Key(e.to_string()))?;
+        let jwks = signer.jwks();
         Ok(IdentityProvider {
-            key,
-            kid,
+            signer,
             jwks,
             client_id: client_id.to_owned(),
             jwks_url,
@@ -164,7 +150,7 @@ impl IdentityProvider {
 
     /// The signing key's `kid`.
     pub fn kid(&self) -> &str {
-        &self.kid
+        self.signer.kid()
     }
 
     /// Sets how long new tokens live; negative issues tokens that have already expired.
@@ -203,26 +189,16 @@ impl IdentityProvider {
         } else {
             exp.saturating_sub(3600)
         };
-        let mut claims = json!({
-            "iss": ISSUER,
-            "azp": self.client_id,
-            "aud": self.client_id,
-            "sub": subject(email),
-            "email": email,
-            "email_verified": true,
-            "name": request.name,
-            "iat": iat,
-            "nbf": iat,
-            "exp": exp,
-            "jti": uuid::Uuid::new_v4().simple().to_string(),
-        });
-        if let Some(hd) = hd {
-            claims["hd"] = json!(hd);
-        }
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        header.typ = Some("JWT".to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, &self.key)
+        let claims = GoogleClaims {
+            name: Some(request.name.clone()),
+            hd,
+            nbf: Some(iat),
+            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
+            ..GoogleClaims::new(&self.client_id, &subject(email), email, iat, exp)
+        };
+        let token = self
+            .signer
+            .sign(&claims)
             .map_err(|e| SignInError::Malformed(e.to_string()))?;
         if token.len() > authorizer::MAX_TOKEN_BYTES {
             return Err(SignInError::TokenTooLarge(token.len()));
@@ -274,7 +250,7 @@ pub fn app(idp: Arc<IdentityProvider>, site_origin: &str) -> Router {
         Err(_) => cors,
     };
     Router::new()
-        .route("/oauth2/v3/certs", get(certs))
+        .route(CERTS_PATH, get(certs))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/", get(discovery))
         .route("/sign-in", post(sign_in).layer(cors))
@@ -283,21 +259,14 @@ pub fn app(idp: Arc<IdentityProvider>, site_origin: &str) -> Router {
 }
 
 async fn certs(State(idp): State<Arc<IdentityProvider>>) -> Response {
-    (
-        [(
-            header::CACHE_CONTROL,
-            format!("public, max-age={JWKS_MAX_AGE_SECONDS}, must-revalidate, no-transform"),
-        )],
-        axum::Json(idp.jwks.clone()),
-    )
-        .into_response()
+    jwks_response(&idp.jwks, Some(JWKS_MAX_AGE_SECONDS))
 }
 
 async fn discovery(State(idp): State<Arc<IdentityProvider>>) -> Response {
     axum::Json(json!({
         "issuer": ISSUER,
         "jwks_uri": idp.jwks_url,
-        "sign_in_endpoint": idp.jwks_url.replace("/oauth2/v3/certs", "/sign-in"),
+        "sign_in_endpoint": idp.jwks_url.replace(CERTS_PATH, "/sign-in"),
         "id_token_signing_alg_values_supported": ["RS256"],
         "note": "local identity provider: demo only; POST /sign-in {\"name\", \"email\"} returns {\"credential\"}",
     }))
