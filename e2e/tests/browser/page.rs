@@ -23,7 +23,10 @@ pub struct Page {
 
 /// The built page; the tests refuse to run without it.
 fn dist() -> PathBuf {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../site/dist");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ is in the workspace");
+    let dist = workspace.join("site").join("dist");
     assert!(
         dist.join("index.html").is_file(),
         "{} has no index.html: build the site first with `cargo xtask site`",
@@ -106,11 +109,14 @@ impl Page {
         site: Option<(String, tokio::task::JoinHandle<()>)>,
         before_load: Option<&str>,
     ) -> Self {
-        let driver = ChromeDriver::start().await.expect("start chromedriver");
+        // Display, not Debug: the error says how to install what is missing.
+        let driver = ChromeDriver::start()
+            .await
+            .unwrap_or_else(|e| panic!("start chromedriver: {e}"));
         let browser = driver
             .new_session(&out.join("profile"))
             .await
-            .expect("start headless chromium");
+            .unwrap_or_else(|e| panic!("start headless chromium: {e}"));
         browser
             .before_each_page(CSP_RECORDER)
             .await
