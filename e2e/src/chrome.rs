@@ -224,11 +224,6 @@ fn failed(command: impl Into<String>) -> impl FnOnce(fantoccini::error::CmdError
 }
 
 impl Browser {
-    /// fantoccini's client, for what this type does not wrap.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Loads `url` (and waits for it to load).
     pub async fn goto(&self, url: &str) -> Result<()> {
         self.client
