@@ -81,6 +81,27 @@ mod tests {
     }
 
     #[test]
+    fn browser_tests_run_the_e2e_crate_with_its_ignored_tests() {
+        let steps = test_steps(false);
+        let browser = steps
+            .iter()
+            .find(|s| s.title == "browser tests (headless Chromium, local stack)")
+            .expect("the browser tests step");
+        assert_eq!(
+            browser.args,
+            [
+                "test",
+                "--locked",
+                "--package",
+                "e2e",
+                "--",
+                "--ignored",
+                "--test-threads=1"
+            ]
+        );
+    }
+
+    #[test]
     fn quick_run_only_tests() {
         let steps = test_steps(true);
         assert_eq!(steps.len(), 1);
