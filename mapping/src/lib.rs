@@ -69,41 +69,73 @@
 //!   `parseJson`, with the Java semantics documented on [`escape_javascript`],
 //!   [`url_encode`], [`url_decode`], [`base64_encode`] and [`base64_decode`].
 //!
-//! **Directives.** `#set($x = expr)` (a null value leaves `$x` unchanged, as Velocity 1.7
-//! does); `#if(expr)` / `#elseif(expr)` / `#else` / `#end`; `#foreach($x in $list)` over
-//! lists and maps (their values), with `$foreach.hasNext`, `.index`, `.count`, `.first`,
-//! `.last`, and `$velocityCount`; `#{if}`-style bracketed names. Whitespace follows 1.7:
-//! a directive's closing `)`, `#else` and `#end` swallow trailing spaces and one newline
-//! when the newline follows directly; `#set` also swallows the spaces before it.
+//! **Directives.** `#set($x = expr)`, `#set($m.k = v)`, `#set($m['k'] = v)`,
+//! `#set($l[0] = v)` (a null value leaves the target unchanged, as Velocity 1.7 does);
+//! `#if(expr)` / `#elseif(expr)` / `#else` / `#end`; `#foreach($x in ...)` over lists,
+//! arrays, ranges and maps (their values), with `$foreach.hasNext`, `.index`, `.count`,
+//! `.first`, `.last`, and `$velocityCount`; `#break` (leaves the innermost `#foreach`, or
+//! ends the template); `#stop`; `#define($d) ... #end`; `#{if}`-style bracketed names.
+//! Whitespace follows 1.7: a directive's closing `)`, `#else` and `#end` swallow
+//! trailing spaces and one newline when the newline follows directly; `#set` also
+//! swallows the spaces before it.
+//!
+//! | construct | example | note (checked against Velocity 1.7) |
+//! |---|---|---|
+//! | list literal | `#set($l = [1, 'b'])$l` | renders `[1, b]` (Java `toString`) |
+//! | map literal | `#set($m = {'a': 1})$m` | renders `{a=1}`; string keys only |
+//! | range | `#foreach($i in [1..3])` | counts down too; at most 100 000 elements |
+//! | arithmetic | `7 / 2`, `-7 % 3`, `7.0 / 2` | `3`, `-1`, `3.5`; `/ 0` and `% 0` are null |
+//! | concatenation | `1 + "a"` | `1a` |
+//! | `#break`, `#stop`, `#define` | `#foreach(..)#if($i == 2)#break#end#end` | |
+//! | list methods | `$l.add(1)`, `set`, `get`, `size`, `contains`, `indexOf`, `remove(i)` | `add` renders `true` |
+//! | map methods | `$m.put('k', v)`, `get`, `remove`, `putAll`, `keySet`, `values`, `containsKey` | `put` renders the old value |
+//! | `$input.path('$')` | `{a=1}` for an object | Java `toString`, as AWS renders it |
 //!
 //! **Expressions.** String literals: `'...'` is literal (`''` is a quote); `"..."` is
 //! literal except that `""` is a quote, `\uXXXX` is a character, and it is rendered as a
 //! template when it contains `$` or `#`. **No other backslash escape exists**: `"\\'"` is
-//! three characters. Integers, decimals, `true`, `false`, references, parentheses;
-//! `==` `!=` (Velocity's rules: numbers by value, else by string form), `<` `<=` `>`
-//! `>=` on numbers, `&&` `||` `!` and `and` `or` `not` `eq` `ne` `lt` `le` `gt` `ge`.
-//! In conditions, null and `false` are false and every other value (even `""`) is true.
+//! three characters. Integers, decimals, `true`, `false`, references, parentheses, `+`
+//! `-` `*` `/` `%`; `==` `!=` (Velocity's rules: numbers by value, else by string form),
+//! `<` `<=` `>` `>=` on numbers, `&&` `||` `!` and `and` `or` `not` `eq` `ne` `lt` `le`
+//! `gt` `ge`. In conditions, null and `false` are false and every other value (even `""`)
+//! is true.
 //!
-//! **Methods.** On strings, Java's `replaceAll`, `replace`, `toLowerCase`,
-//! `toUpperCase`, `trim` (strips characters up to U+0020), `length` (UTF-16 units),
-//! `isEmpty`, `contains`, `startsWith`, `endsWith`, `equals`. On maps `keySet`, `values`,
-//! `get`, `containsKey`, `size`, `isEmpty`; on lists `size`, `isEmpty`, `get`.
+//! **Methods.** On strings, Java's `replaceAll`, `replaceFirst`, `replace`, `split`
+//! (Java's regex split: trailing empty strings dropped), `matches` (whole string),
+//! `toLowerCase`, `toUpperCase`, `trim` (strips characters up to U+0020), `length`,
+//! `substring`, `charAt`, `indexOf`, `lastIndexOf` (all in UTF-16 units), `isEmpty`,
+//! `contains`, `startsWith`, `endsWith`, `equals`, `equalsIgnoreCase`, `concat`,
+//! `toString`. On maps and lists those in the table above, plus `size`, `isEmpty`,
+//! `toString`; on `split`'s arrays `size`, `isEmpty`, `get` and `[i]`.
 //!
-//! **`replaceAll`** uses the `regex` crate on a translation of the Java pattern that
-//! keeps Java's meaning: `.` excludes all of Java's line terminators, `\d` `\s` `\w`
-//! are ASCII-only, matching resumes after empty matches as Java's does, and the
-//! replacement follows `Matcher.appendReplacement` (`$1`, `${name}`, `\$`; an invalid one
-//! is an error only when something matches). Refused, because `regex` cannot express
-//! Java's meaning: `$` as an anchor (Java's also matches before a final newline; use
-//! `\z`), `\b`, back-references, look-around, possessive quantifiers, inline flags,
-//! nested classes and `&&` in classes, `\p{..}`. A literal pattern is checked and
-//! compiled at parse time.
+//! **Java regular expressions** (`replaceAll`, `replaceFirst`, `split`, `matches`) use
+//! the `regex` crate on a translation of the Java pattern that keeps Java's meaning:
+//! `.` excludes all of Java's line terminators, `\d` `\s` `\w` are ASCII-only, matching
+//! resumes after empty matches as Java's does, and the replacement follows
+//! `Matcher.appendReplacement` (`$1`, `${name}`, `\$`; an invalid one is an error only
+//! when something matches). Refused, because `regex` cannot express Java's meaning: `$`
+//! as an anchor (Java's also matches before a final newline; use `\z`), `\b`,
+//! back-references, look-around, possessive quantifiers, inline flags, nested classes
+//! and `&&` in classes, `\p{..}`. A literal `replaceAll` pattern is compiled at parse time.
 //!
-//! **Refused with an error** (line and column): arithmetic, list and map literals,
-//! ranges, `#macro`, `#parse`, `#include`, `#define`, `#evaluate`, `#break`, `#stop`,
-//! Velocimacro calls, `\$` and `\#` escapes, assigning to properties, rendering a map or
-//! list as text (its Java `toString()` form), literals as conditions, and any method,
+//! **Refused with an error** (line and column), and why: `#parse`, `#include`,
+//! `#evaluate` (they load or evaluate other templates, which API Gateway has no way to
+//! provide); `#macro` and Velocimacro calls (whether API Gateway allows them is not
+//! documented); `\$` and `\#` escapes (their meaning depends on whether the reference is
+//! defined); literals, arithmetic and collections as conditions (Velocity treats them as
+//! false); integer arithmetic beyond 64 bits (Velocity switches to `BigInteger`);
+//! non-string map keys; `'a' + $undefined` (Velocity inserts the reference's source
+//! text); rendering a `split` array (Java prints `[Ljava.lang.String;@hash`); a
+//! `#foreach` nested in one over the same variable; comparing collections; any method,
 //! property or variable not listed above.
+//!
+//! **Known differences from Velocity 1.7** (its lexer keeps a "reference" state after a
+//! reference that this parser does not model; the differential test,
+//! `tests/velocity.rs`, keeps its generator off them): after `$a.b`, a `##` later on the
+//! line is text there, even past other references or `#set`; text such as `x.a` right
+//! after `$a.m()` loses `.a` there; a `[` after `$l[0]` and more text is a parse error
+//! there; a lone `$` or `#` right before a directive is dropped there. A `$` or `#` as the
+//! very last character is a lexical error there and here.
 
 mod ast;
 mod context;

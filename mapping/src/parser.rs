@@ -5,16 +5,14 @@
 //! string literal's backslashes mean, where a reference ends. The lexical rules follow
 //! Velocity 1.7's `Parser.jjt`; the comments say which rule each branch mirrors.
 
-use crate::ast::{Comparison, Expr, ExprKind, Node, Reference, Step};
+use crate::ast::{Arithmetic, Comparison, Expr, ExprKind, Node, Reference, Step};
 use crate::error::{Pending, PendingKind};
 use crate::java_regex::ReplaceAll;
 use crate::value::Builtin;
 
 /// Velocity directives this renderer knows but refuses (they would need macros, other
 /// templates, or control flow API Gateway templates do not use).
-const UNSUPPORTED_DIRECTIVES: &[&str] = &[
-    "macro", "define", "parse", "include", "evaluate", "break", "stop",
-];
+const UNSUPPORTED_DIRECTIVES: &[&str] = &["macro", "parse", "include", "evaluate"];
 
 /// Parses a whole template. `base` is added to every offset (non-zero for the body of an
 /// interpolated string literal, so errors point into the enclosing template).
@@ -170,8 +168,25 @@ impl Parser<'_> {
             }
             match c {
                 b'$' => match self.reference()? {
-                    Some(reference) => nodes.push(Node::Reference(reference)),
+                    Some(reference) => {
+                        // Velocity 1.7's lexer stays in its reference state after a bare
+                        // `.property`, where `##` is text, not a comment.
+                        let bare_property =
+                            matches!(reference.steps.last(), Some(Step::Property { .. }))
+                                && self.b[self.pos - 1] != b'}';
+                        nodes.push(Node::Reference(reference));
+                        if bare_property && self.b[self.pos..].starts_with(b"##") {
+                            push_text(&mut nodes, "##");
+                            self.pos += 2;
+                        }
+                    }
                     None => {
+                        if self.base == 0 && self.pos + 1 == self.b.len() {
+                            return Err(self.syntax(
+                                self.pos,
+                                "a `$` as the last character of a template is a lexical error in Velocity 1.7",
+                            ));
+                        }
                         push_text(&mut nodes, "$");
                         self.pos += 1;
                     }
@@ -253,6 +268,12 @@ impl Parser<'_> {
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || (b == b'@' && !bracketed));
         let name_end = self.word_at(name_start);
         if !first_ok || (bracketed && self.at(name_end) != Some(b'}')) {
+            if self.base == 0 && start + 1 == self.b.len() {
+                return Err(self.syntax(
+                    start,
+                    "a `#` as the last character of a template is a lexical error in Velocity 1.7",
+                ));
+            }
             push_text(nodes, "#");
             self.pos = start + 1;
             return Ok(None);
@@ -283,6 +304,19 @@ impl Parser<'_> {
                 Ok(None)
             }
             "set" => Err(self.syntax(start, "#set must be followed by ($name = value)")),
+            "break" => {
+                nodes.push(Node::Break);
+                Ok(None)
+            }
+            "stop" => {
+                nodes.push(Node::Stop);
+                Ok(None)
+            }
+            "define" => {
+                let node = self.define_directive(start)?;
+                nodes.push(node);
+                Ok(None)
+            }
             _ if UNSUPPORTED_DIRECTIVES.contains(&name) || name.starts_with('@') => {
                 Err(self.unsupported(start, format!("the #{name} directive")))
             }
@@ -372,16 +406,14 @@ impl Parser<'_> {
         }
         self.pos = word_end;
         self.skip_whitespace();
-        let iterable_at = self.pos;
         let iterable = match self.peek() {
-            Some(b'$') => self.reference()?,
-            _ => None,
-        };
-        let Some(iterable) = iterable else {
-            return Err(self.unsupported(
-                iterable_at,
-                "#foreach over anything but a reference (a literal list or range)",
-            ));
+            Some(b'$' | b'[' | b'{') => self.primary()?,
+            _ => {
+                return Err(self.syntax(
+                    self.pos,
+                    "#foreach iterates over a $reference, a [list] or a [range]",
+                ));
+            }
         };
         self.skip_whitespace();
         if self.peek() != Some(b')') {
@@ -399,6 +431,31 @@ impl Parser<'_> {
             BlockEnd::Eof => Err(self.syntax(start, "#foreach has no matching #end")),
             BlockEnd::Else | BlockEnd::ElseIf(_) => {
                 Err(Pending::syntax(at, "#else or #elseif inside #foreach"))
+            }
+        }
+    }
+
+    /// `#define($name) ... #end` after `#define`.
+    fn define_directive(&mut self, start: usize) -> Result<Node, Pending> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'(') {
+            return Err(self.syntax(start, "#define must be followed by ($name)"));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        let name = self.simple_variable("#define")?;
+        self.skip_whitespace();
+        if self.peek() != Some(b')') {
+            return Err(self.syntax(self.pos, "expected `)` to close #define(...)"));
+        }
+        self.pos += 1;
+        self.eat_line_end();
+        let (body, end, at) = self.block()?;
+        match end {
+            BlockEnd::End => Ok(Node::Define { name, body }),
+            BlockEnd::Eof => Err(self.syntax(start, "#define has no matching #end")),
+            BlockEnd::Else | BlockEnd::ElseIf(_) => {
+                Err(Pending::syntax(at, "#else or #elseif inside #define"))
             }
         }
     }
@@ -422,7 +479,16 @@ impl Parser<'_> {
     /// After `#set(` (already consumed): `$name = expression )`.
     fn set_directive(&mut self) -> Result<Node, Pending> {
         self.skip_whitespace();
-        let name = self.simple_variable("#set")?;
+        let at = self.pos;
+        if self.peek() != Some(b'$') {
+            return Err(self.syntax(at, "expected a $variable in #set"));
+        }
+        let Some(target) = self.reference()? else {
+            return Err(self.syntax(at, "expected a $variable in #set"));
+        };
+        if matches!(target.steps.last(), Some(Step::Method { .. })) {
+            return Err(self.syntax(at, "#set cannot assign to a method call"));
+        }
         self.skip_whitespace();
         if self.peek() != Some(b'=') || self.at(self.pos + 1) == Some(b'=') {
             return Err(self.syntax(self.pos, "expected `=` in #set($name = value)"));
@@ -435,7 +501,12 @@ impl Parser<'_> {
         }
         self.pos += 1;
         self.eat_line_end();
-        Ok(Node::Set { name, value })
+        Ok(Node::Set {
+            name: target.root,
+            steps: target.steps,
+            value,
+            offset: target.offset,
+        })
     }
 
     /// A reference at `$`. Returns `None` (consuming nothing) when no identifier follows,
@@ -675,7 +746,7 @@ impl Parser<'_> {
     }
 
     fn relational(&mut self) -> Result<Expr, Pending> {
-        let mut left = self.unary()?;
+        let mut left = self.additive()?;
         loop {
             self.skip_whitespace();
             let at = self.pos;
@@ -697,15 +768,53 @@ impl Parser<'_> {
             } else if self.keyword("gt") {
                 (Comparison::Gt, 2)
             } else {
-                if matches!(self.peek(), Some(b'+' | b'-' | b'*' | b'/' | b'%')) {
-                    return Err(self.unsupported(at, "arithmetic (+ - * / %)"));
-                }
                 return Ok(left);
             };
             self.pos += len;
-            let right = self.unary()?;
+            let right = self.additive()?;
             left = Expr {
                 kind: ExprKind::Compare(comparison, Box::new(left), Box::new(right)),
+                offset: self.offset(at),
+            };
+        }
+    }
+
+    /// `+` and `-` (Velocity 1.7's `AdditiveExpression`).
+    fn additive(&mut self) -> Result<Expr, Pending> {
+        let mut left = self.multiplicative()?;
+        loop {
+            self.skip_whitespace();
+            let at = self.pos;
+            let op = match self.peek() {
+                Some(b'+') => Arithmetic::Add,
+                Some(b'-') => Arithmetic::Sub,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.multiplicative()?;
+            left = Expr {
+                kind: ExprKind::Arithmetic(op, Box::new(left), Box::new(right)),
+                offset: self.offset(at),
+            };
+        }
+    }
+
+    /// `*`, `/`, `%` (`MultiplicativeExpression`).
+    fn multiplicative(&mut self) -> Result<Expr, Pending> {
+        let mut left = self.unary()?;
+        loop {
+            self.skip_whitespace();
+            let at = self.pos;
+            let op = match self.peek() {
+                Some(b'*') => Arithmetic::Mul,
+                Some(b'/') => Arithmetic::Div,
+                Some(b'%') => Arithmetic::Mod,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.unary()?;
+            left = Expr {
+                kind: ExprKind::Arithmetic(op, Box::new(left), Box::new(right)),
                 offset: self.offset(at),
             };
         }
@@ -755,10 +864,8 @@ impl Parser<'_> {
                 self.pos += 1;
                 return Ok(inner);
             }
-            Some(b'[') => {
-                return Err(self.unsupported(at, "list literals and ranges ([a, b], [1..3])"));
-            }
-            Some(b'{') => return Err(self.unsupported(at, "map literals ({\"a\": 1})")),
+            Some(b'[') => return self.list_or_range(),
+            Some(b'{') => return self.map_literal(),
             _ if self.keyword("true") => {
                 self.pos += 4;
                 ExprKind::Bool(true)
@@ -776,6 +883,100 @@ impl Parser<'_> {
             }
         };
         Ok(Expr { kind, offset })
+    }
+
+    /// `[a, b]` or `[from..to]` at `[`.
+    fn list_or_range(&mut self) -> Result<Expr, Pending> {
+        let at = self.pos;
+        let offset = self.offset(at);
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut items = Vec::new();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Expr {
+                kind: ExprKind::List(items),
+                offset,
+            });
+        }
+        loop {
+            let item = self.parameter()?;
+            self.skip_whitespace();
+            if items.is_empty() && self.b[self.pos..].starts_with(b"..") {
+                self.pos += 2;
+                let to = self.parameter()?;
+                self.skip_whitespace();
+                if self.peek() != Some(b']') {
+                    return Err(self.syntax(self.pos, "expected `]` to close the range"));
+                }
+                self.pos += 1;
+                return Ok(Expr {
+                    kind: ExprKind::Range(Box::new(item), Box::new(to)),
+                    offset,
+                });
+            }
+            items.push(item);
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Expr {
+                        kind: ExprKind::List(items),
+                        offset,
+                    });
+                }
+                _ => return Err(self.syntax(self.pos, "expected `,` or `]` in a list")),
+            }
+        }
+    }
+
+    /// `{k: v, ...}` at `{`.
+    fn map_literal(&mut self) -> Result<Expr, Pending> {
+        let offset = self.offset(self.pos);
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut entries = Vec::new();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Expr {
+                kind: ExprKind::Map(entries),
+                offset,
+            });
+        }
+        loop {
+            let key = self.parameter()?;
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.syntax(self.pos, "expected `:` in a map literal"));
+            }
+            self.pos += 1;
+            let value = self.parameter()?;
+            entries.push((key, value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Expr {
+                        kind: ExprKind::Map(entries),
+                        offset,
+                    });
+                }
+                _ => return Err(self.syntax(self.pos, "expected `,` or `}` in a map literal")),
+            }
+        }
+    }
+
+    /// Velocity's `Parameter`: a literal, list, map, range or reference; no operators.
+    fn parameter(&mut self) -> Result<Expr, Pending> {
+        self.skip_whitespace();
+        if self.peek() == Some(b'(') {
+            return Err(self.syntax(
+                self.pos,
+                "expected a value: a $reference, string, number, boolean, [list] or {map}",
+            ));
+        }
+        self.primary()
     }
 
     fn number(&mut self) -> Result<ExprKind, Pending> {

@@ -53,7 +53,7 @@ fn text_passes_through_unchanged() {
         ("", ""),
         ("{\"a\": [1, 2]}\n", "{\"a\": [1, 2]}\n"),
         ("héllo 😀 \\n \\ back\\slash", "héllo 😀 \\n \\ back\\slash"),
-        ("100% #fff $ $5 #", "100% #fff $ $5 #"),
+        ("100% #fff $ $5 # ", "100% #fff $ $5 # "),
     ]);
 }
 

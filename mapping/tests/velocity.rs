@@ -272,16 +272,33 @@ fn renders_every_generated_template_as_velocity_1_7_does() {
     for (why, n) in reasons.iter().take(12) {
         eprintln!("    refused {n:>5}: {why}");
     }
-    if let Some(&first) = differing.first() {
-        let smallest = shrink(&driver, &request, &context, trees[first].clone());
-        let text = generator::text(&smallest);
-        let answer = velocity(&driver, &request, std::slice::from_ref(&text)).remove(0);
+    if !differing.is_empty() {
+        // VELOCITY_SHOW=n shrinks and prints n differences (default 1).
+        let show: usize = std::env::var("VELOCITY_SHOW")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1);
+        let mut report = String::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for &index in &differing {
+            if seen.len() >= show {
+                break;
+            }
+            let smallest = shrink(&driver, &request, &context, trees[index].clone());
+            let text = generator::text(&smallest);
+            if !seen.insert(text.clone()) {
+                continue;
+            }
+            let answer = velocity(&driver, &request, std::slice::from_ref(&text)).remove(0);
+            report.push_str(&format!(
+                "\n{text:?}\n  this crate:   {:?}\n  Velocity 1.7: {answer:?}",
+                ours(&text, &context)
+            ));
+        }
         panic!(
             "{} of {count} templates render differently (seed {seed}; rerun with \
-             VELOCITY_SEED={seed}). Smallest differing template:\n{text:?}\n  this crate: {:?}\n  \
-             Velocity 1.7: {answer:?}",
+             VELOCITY_SEED={seed}). Smallest differing template(s):{report}",
             differing.len(),
-            ours(&text, &context)
         );
     }
     assert!(

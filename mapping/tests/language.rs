@@ -1,0 +1,65 @@
+//! The Velocity 1.7 language beyond the basics: literals, arithmetic, #break, #stop,
+//! #define, collections and their methods, Java String methods. Every expected output
+//! was rendered by Apache Velocity 1.7 (Debian's package, through
+//! tests/velocity/VelocityDriver.java, which gives $input and $context as API Gateway does).
+
+use mapping::{RenderContext, Template};
+
+fn render(source: &str) -> String {
+    let mut context = RenderContext::with_name("Jane");
+    context.body = r#"{"a":1}"#.into();
+    Template::parse(source)
+        .unwrap_or_else(|e| panic!("{source:?} should parse: {e}"))
+        .render(&context)
+        .unwrap_or_else(|e| panic!("{source:?} should render: {e}"))
+}
+
+fn check(table: &[(&str, &str)]) {
+    for (source, expected) in table {
+        assert_eq!(render(source), *expected, "template {source:?}");
+    }
+}
+
+#[test]
+fn arithmetic_follows_velocity_math_rules() {
+    check(&[
+        (
+            "#set($d = 7.0/2)$d #set($e = -7 / 2)$e #set($f=-7%3)$f",
+            "3.5-3-1",
+        ),
+        ("#set($g = 2147483647 + 1)$g", "2147483648"),
+        ("#set($x = 5 / 2.0)$x", "2.5"),
+        ("#set($x = 7.5 % 2)$x", "1.5"),
+        ("#set($x = 1 + \"a\")$x", "1a"),
+        // Division by zero is null, so #set leaves the variable as it was.
+        ("#set($x = 1.0/0)[$x]", "[]"),
+        ("#set($x = 1)#set($x = 1/0)[$x]", "[1]"),
+    ]);
+}
+
+#[test]
+fn list_and_map_literals_render_as_java_collections() {
+    check(&[
+        (
+            "#set($m = {\"a\":1})$m $m.a [1..3] #set($l=[1,\"b\"])$l",
+            "{a=1} 1 [1..3] [1, b]",
+        ),
+        ("#set($m = {})$m.put(\"a\", 1)$m", "{a=1}"),
+        ("#set($l = [])$l.add(1)$l", "true[1]"),
+        ("$input.path('$')", "{a=1}"),
+    ]);
+}
+
+#[test]
+fn break_stop_and_define_control_rendering() {
+    check(&[
+        ("#foreach($i in [1..5])$i#if($i == 2)#break#end#end", "12"),
+        ("#break x", ""),
+        ("a #stop b", "a "),
+        ("#define($d)hi $x#end$d", "hi "),
+        (
+            "$foreach.index #foreach($i in [1, 2])$foreach.index$foreach.count$velocityCount#end",
+            " 011122",
+        ),
+    ]);
+}
