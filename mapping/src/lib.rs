@@ -96,7 +96,7 @@
 //! template when it contains `$` or `#`. **No other backslash escape exists**: `"\\'"` is
 //! three characters. Integers, decimals, `true`, `false`, references, parentheses, `+`
 //! `-` `*` `/` `%`; `==` `!=` (Velocity's rules: numbers by value, else by string form),
-//! `<` `<=` `>` `>=` on numbers, `&&` `||` `!` and `and` `or` `not` `eq` `ne` `lt` `le`
+//! `<` `<=` `>` `>=` on numbers (false for anything else, as Velocity logs and does), `&&` `||` `!` and `and` `or` `not` `eq` `ne` `lt` `le`
 //! `gt` `ge`. In conditions, null and `false` are false and every other value (even `""`)
 //! is true.
 //!
@@ -126,16 +126,20 @@
 //! false); integer arithmetic beyond 64 bits (Velocity switches to `BigInteger`);
 //! non-string map keys; `'a' + $undefined` (Velocity inserts the reference's source
 //! text); rendering a `split` array (Java prints `[Ljava.lang.String;@hash`); a
-//! `#foreach` nested in one over the same variable; comparing collections; any method,
-//! property or variable not listed above.
+//! `#foreach` over a variable whose enclosing loop's element is null (Velocity's null
+//! holder then changes mid-loop); any method, property or variable not listed above.
 //!
-//! **Known differences from Velocity 1.7** (its lexer keeps a "reference" state after a
-//! reference that this parser does not model; the differential test,
-//! `tests/velocity.rs`, keeps its generator off them): after `$a.b`, a `##` later on the
-//! line is text there, even past other references or `#set`; text such as `x.a` right
-//! after `$a.m()` loses `.a` there; a `[` after `$l[0]` and more text is a parse error
-//! there; a lone `$` or `#` right before a directive is dropped there. A `$` or `#` as the
-//! very last character is a lexical error there and here.
+//! **Velocity 1.7's lexer states.** Velocity's lexer stays in a "reference" state
+//! after a reference until a character it has no token for; the parser models that
+//! state where it changes the output: after `$a.b` a `##` is text, not a comment (also
+//! after a `#set` or a nested reference that returns there); whitespace after `}`,
+//! after a word directly following a reference, or after `#1` starts a new token, so a
+//! following `#set` eats it. Text like `x.y` right after a reference (Velocity drops
+//! `.y`) is refused. Still differing, and kept out of the differential test's
+//! generator: a `[` after `$l[0]` and more text (a parse error there), a lone `$` or
+//! `#` directly before a directive or backslash (dropped there), `$a.b(` at the very
+//! end, and a `##` comment at the very end without a newline after some references. A
+//! `$` or `#` as the very last character is a lexical error there and here.
 
 mod ast;
 mod context;

@@ -22,6 +22,8 @@ pub(crate) fn parse(source: &str, base: usize) -> Result<Vec<Node>, Pending> {
         b: source.as_bytes(),
         pos: 0,
         base,
+        lex: Lex::Default,
+        lex_stack: Vec::new(),
     };
     let (nodes, end, offset) = parser.block()?;
     match end {
@@ -50,6 +52,35 @@ struct Parser<'s> {
     b: &'s [u8],
     pos: usize,
     base: usize,
+    /// A model of Velocity 1.7's lexical state around references, as far as it changes
+    /// what text means: after `$a.b` (REFMODIFIER) `##` is text, and `#set` or a nested
+    /// reference returns to that state.
+    lex: Lex,
+    lex_stack: Vec<Lex>,
+}
+
+/// The lexical states of Velocity 1.7's `Parser.jjt` that text after a reference depends
+/// on (the others are inside directives and references, which this parser reads itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    Default,
+    /// After `$a`, `$a.b()` or `$a[0]`.
+    Reference,
+    /// After `$a.b`.
+    RefModifier,
+}
+
+fn reference_ends_with_property(reference: &Reference) -> bool {
+    match reference
+        .steps
+        .iter()
+        .rev()
+        .find(|s| !matches!(s, Step::Index { .. }))
+    {
+        // `$a.b[0]` returns to REFMODIFIER after the index; `$a[0]` to REFERENCE.
+        Some(Step::Property { .. }) => true,
+        _ => false,
+    }
 }
 
 fn push_text(nodes: &mut Vec<Node>, text: &str) {
@@ -78,6 +109,17 @@ fn is_directive_char(b: u8) -> bool {
 }
 
 impl Parser<'_> {
+    fn lex_pop(&mut self) {
+        self.lex = self.lex_stack.pop().unwrap_or(Lex::Default);
+    }
+
+    /// A character no reference state has a token for pops them all.
+    fn lex_reset(&mut self) {
+        while matches!(self.lex, Lex::Reference | Lex::RefModifier) {
+            self.lex_pop();
+        }
+    }
+
     fn at(&self, i: usize) -> Option<u8> {
         self.b.get(i).copied()
     }
@@ -167,36 +209,60 @@ impl Parser<'_> {
                 continue;
             }
             match c {
-                b'$' => match self.reference()? {
-                    Some(reference) => {
-                        // Velocity 1.7's lexer stays in its reference state after a bare
-                        // `.property`, where `##` is text, not a comment.
-                        let bare_property =
-                            matches!(reference.steps.last(), Some(Step::Property { .. }))
-                                && self.b[self.pos - 1] != b'}';
-                        nodes.push(Node::Reference(reference));
-                        if bare_property && self.b[self.pos..].starts_with(b"##") {
-                            push_text(&mut nodes, "##");
-                            self.pos += 2;
+                b'$' => {
+                    // DOLLAR: a reference ends the one before it.
+                    if self.lex == Lex::Reference {
+                        self.lex_pop();
+                    }
+                    self.lex_stack.push(self.lex);
+                    match self.reference()? {
+                        Some(reference) => {
+                            self.lex = if self.b[self.pos - 1] == b'}' {
+                                // RCURLY pops back.
+                                self.lex_stack.pop().unwrap_or(Lex::Default)
+                            } else if reference_ends_with_property(&reference) {
+                                Lex::RefModifier
+                            } else {
+                                Lex::Reference
+                            };
+                            nodes.push(Node::Reference(reference));
+                        }
+                        None => {
+                            self.lex_pop();
+                            if self.base == 0 && self.pos + 1 == self.b.len() {
+                                return Err(self.syntax(
+                                    self.pos,
+                                    "a `$` as the last character of a template is a lexical \
+                                     error in Velocity 1.7",
+                                ));
+                            }
+                            push_text(&mut nodes, "$");
+                            self.pos += 1;
                         }
                     }
-                    None => {
-                        if self.base == 0 && self.pos + 1 == self.b.len() {
-                            return Err(self.syntax(
-                                self.pos,
-                                "a `$` as the last character of a template is a lexical error in Velocity 1.7",
-                            ));
-                        }
-                        push_text(&mut nodes, "$");
-                        self.pos += 1;
-                    }
-                },
+                }
+                // In the REFMODIFIER state (after `$a.b`) Velocity 1.7 has no `##` token:
+                // the two `#` are text.
+                b'#' if self.lex == Lex::RefModifier && self.b[self.pos..].starts_with(b"##") => {
+                    self.lex_pop();
+                    push_text(&mut nodes, "##");
+                    self.pos += 2;
+                }
                 b'#' => {
+                    let rest = &self.b[self.pos..];
+                    // `#*` and `#[[` push and pop the state; `##` and other `#`s (HASH)
+                    // end a reference first.
+                    if !(rest.starts_with(b"#*") || rest.starts_with(b"#[["))
+                        && matches!(self.lex, Lex::Reference | Lex::RefModifier)
+                    {
+                        self.lex_pop();
+                    }
                     if let Some((end, at)) = self.hash(&mut nodes)? {
                         return Ok((nodes, end, self.offset(at)));
                     }
                 }
                 b'\\' => {
+                    self.lex_reset();
                     let start = self.pos;
                     while self.peek() == Some(b'\\') {
                         self.pos += 1;
@@ -211,7 +277,43 @@ impl Parser<'_> {
                     }
                     push_text(&mut nodes, &self.src[start..self.pos]);
                 }
+                // In a reference state `{` and `}` are tokens of their own (LCURLY,
+                // RCURLY): whitespace after them starts a new token, where `#set` can
+                // eat it.
+                b'{' | b'}' if matches!(self.lex, Lex::Reference | Lex::RefModifier) => {
+                    if c == b'}' {
+                        self.lex_pop();
+                    }
+                    push_text(&mut nodes, if c == b'}' { "}" } else { "{" });
+                    self.pos += 1;
+                }
+                // In a reference state letters are an IDENTIFIER token: whitespace after
+                // them starts a new token (where `#set` can eat it), and a `.name` after
+                // them is a DOT that Velocity 1.7 drops from the output.
+                _ if is_identifier_start(c)
+                    && matches!(self.lex, Lex::Reference | Lex::RefModifier) =>
+                {
+                    let start = self.pos;
+                    while self.peek().is_some_and(is_identifier_char) {
+                        self.pos += 1;
+                    }
+                    if self.peek() == Some(b'.')
+                        && self
+                            .at(self.pos + 1)
+                            .is_some_and(|b| b.is_ascii_alphabetic())
+                    {
+                        return Err(self.unsupported(
+                            start,
+                            "text like `x.y` directly after a reference (Velocity 1.7 reads \
+                             it as part of the reference and drops `.y`); put a space or \
+                             ${...} around the reference",
+                        ));
+                    }
+                    push_text(&mut nodes, &self.src[start..self.pos]);
+                }
                 _ => {
+                    // Any other character ends the references open (REFERENCE_TERMINATOR).
+                    self.lex_reset();
                     let start = self.pos;
                     while self
                         .peek()
@@ -274,8 +376,17 @@ impl Parser<'_> {
                     "a `#` as the last character of a template is a lexical error in Velocity 1.7",
                 ));
             }
-            push_text(nodes, "#");
-            self.pos = start + 1;
+            // In PRE_DIRECTIVE a number is a token of its own (INTEGER_LITERAL), so
+            // whitespace after `#1` starts a new token, where `#set` can eat it.
+            let mut end = start + 1;
+            if self.at(end) == Some(b'-') && self.at(end + 1).is_some_and(|b| b.is_ascii_digit()) {
+                end += 1;
+            }
+            while self.at(end).is_some_and(|b| b.is_ascii_digit()) {
+                end += 1;
+            }
+            push_text(nodes, &self.src[start..end]);
+            self.pos = end;
             return Ok(None);
         }
         let name = &self.src[name_start..name_end];

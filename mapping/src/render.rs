@@ -19,8 +19,8 @@ const CONTEXT_PROPERTIES: &str =
 pub(crate) struct Renderer<'a> {
     context: &'a RenderContext,
     variables: HashMap<&'a str, Value<'a>>,
-    /// The variables of the `#foreach` loops being rendered.
-    loops: Vec<&'a str>,
+    /// Loop variables whose current element is null (they read as null).
+    null_held: Vec<&'a str>,
     /// How many `#define` blocks are being rendered inside each other.
     block_depth: usize,
     /// The request body parsed as JSON, once, on first use.
@@ -48,7 +48,7 @@ impl<'a> Renderer<'a> {
         Renderer {
             context,
             variables: HashMap::new(),
-            loops: Vec::new(),
+            null_held: Vec::new(),
             block_depth: 0,
             body: None,
         }
@@ -235,15 +235,17 @@ impl<'a> Renderer<'a> {
                 ));
             }
         };
-        if self.loops.contains(&variable) {
-            // Velocity 1.7 then renders the inner variable as nothing when the outer
-            // element was null: not emulated.
+        if self.null_held.contains(&variable) {
+            // Velocity 1.7 then deactivates its null holder when this loop ends: not
+            // emulated.
             return Err(Pending::unsupported(
                 iterable.offset,
-                format!("a #foreach inside a #foreach over the same variable ${variable}"),
+                format!(
+                    "a #foreach over ${variable} inside a #foreach whose current element \
+                     ${variable} is null"
+                ),
             ));
         }
-        self.loops.push(variable);
         // The loop variable and the loop helpers are restored afterwards.
         const HELPERS: [&str; 3] = ["foreach", "velocityCount", "velocityHasNext"];
         let saved_variable = self.variables.remove(variable);
@@ -259,7 +261,18 @@ impl<'a> Renderer<'a> {
                 .insert("velocityCount", Value::Int(index as i64 + 1));
             self.variables
                 .insert("velocityHasNext", Value::Bool(has_next));
-            match self.render(body, out)? {
+            // Velocity 1.7 renders the body of a null element through a
+            // `NullHolderContext`: the loop variable reads as null all along, whatever
+            // `#set` does to it.
+            let null = matches!(self.variables.get(variable), Some(Value::Null));
+            if null {
+                self.null_held.push(variable);
+            }
+            let rendered = self.render(body, out);
+            if null {
+                self.null_held.pop();
+            }
+            match rendered? {
                 Flow::Normal => {}
                 Flow::Break => break,
                 Flow::Stop => {
@@ -268,7 +281,6 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        self.loops.pop();
         restore(&mut self.variables, variable, saved_variable);
         for (name, saved) in HELPERS.into_iter().zip(saved_helpers) {
             restore(&mut self.variables, name, saved);
@@ -283,6 +295,17 @@ impl<'a> Renderer<'a> {
             ExprKind::Reference(reference) => Ok(match self.reference(reference)? {
                 Value::Null => false,
                 Value::Bool(b) => b,
+                // Velocity 1.7 (`directive.if.tostring.nullcheck`) calls toString(),
+                // which overflows Java's stack on a collection that contains itself.
+                value @ (Value::List(_) | Value::Map(_)) => {
+                    value.write_java(&mut String::new()).map_err(|what| {
+                        Pending::evaluation(
+                            expr.offset,
+                            format!("the condition's toString() fails on {what}"),
+                        )
+                    })?;
+                    true
+                }
                 _ => true,
             }),
             ExprKind::Not(inner) => Ok(!self.condition(inner)?),
@@ -391,6 +414,9 @@ impl<'a> Renderer<'a> {
     }
 
     fn root_named(&self, name: &str, builtin: Option<Builtin>) -> Value<'a> {
+        if !self.null_held.is_empty() && self.null_held.contains(&name) {
+            return Value::Null;
+        }
         if !self.variables.is_empty()
             && let Some(value) = self.variables.get(name)
         {
@@ -1165,15 +1191,10 @@ fn compare(
                 // Velocity logs and yields false.
                 return Ok(false);
             }
+            // Velocity 1.7 (`ASTLTNode` and friends) logs and yields false unless both
+            // sides are numbers.
             let (Some(l), Some(r)) = (number(left), number(right)) else {
-                return Err(Pending::evaluation(
-                    offset,
-                    format!(
-                        "<, <=, > and >= compare numbers, not {} and {}",
-                        left.type_name(),
-                        right.type_name()
-                    ),
-                ));
+                return Ok(false);
             };
             Ok(match comparison {
                 Comparison::Lt => l < r,
@@ -1185,9 +1206,9 @@ fn compare(
     }
 }
 
-/// Velocity 1.7 equality: numbers by value, nulls equal each other only, same-type values
-/// by `equals`, otherwise by their `toString()` forms. `None` when that would need the
-/// `toString()` of a map, list or API Gateway object.
+/// Velocity 1.7 equality (`ASTEQNode`): numbers by value, values of the same class by
+/// `equals`, otherwise by their `toString()` forms; null equals only null. `None` when
+/// that would need the `toString()` of an API Gateway object.
 fn java_equals(left: &Value<'_>, right: &Value<'_>) -> Option<bool> {
     match (left, right) {
         (Value::Int(a), Value::Int(b)) => Some(a == b),
@@ -1201,7 +1222,64 @@ fn java_equals(left: &Value<'_>, right: &Value<'_>) -> Option<bool> {
         }
         (Value::Null, Value::Null) => Some(true),
         (Value::Null, _) | (_, Value::Null) => Some(false),
-        _ => Some(left.scalar_string()? == right.scalar_string()?),
+        (Value::List(_), Value::List(_))
+        | (Value::Map(_) | Value::StrMap(_), Value::Map(_) | Value::StrMap(_)) => {
+            deep_equals(left, right)
+        }
+        _ => Some(java_text(left)? == java_text(right)?),
+    }
+}
+
+fn java_text(value: &Value<'_>) -> Option<String> {
+    let mut out = String::new();
+    value.write_java(&mut out).ok().map(|()| out)
+}
+
+/// Java's `equals` on collections: lists element by element, maps by their entries in
+/// any order; scalars must be of the same kind.
+fn deep_equals(left: &Value<'_>, right: &Value<'_>) -> Option<bool> {
+    fn entries(v: &Value<'_>) -> Option<Vec<(String, String)>> {
+        let pairs: Vec<(String, Value<'_>)> = match v {
+            Value::Map(m) => m
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            Value::StrMap(m) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Str(Cow::Borrowed(v.as_str()))))
+                .collect(),
+            _ => return None,
+        };
+        let mut out = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            let mut text = String::new();
+            // Compared by kind and text: Java's equals needs the same class.
+            let _ = write!(text, "{}:", v.type_name());
+            v.write_java(&mut text).ok()?;
+            out.push((k, text));
+        }
+        out.sort();
+        Some(out)
+    }
+    match (left, right) {
+        (Value::List(a), Value::List(b)) => {
+            let (a, b) = (a.borrow(), b.borrow());
+            if a.len() != b.len() {
+                return Some(false);
+            }
+            for (x, y) in a.iter().zip(b.iter()) {
+                let equal = match (x, y) {
+                    (Value::List(_) | Value::Map(_) | Value::StrMap(_), _) => deep_equals(x, y)?,
+                    _ => same(x, y),
+                };
+                if !equal {
+                    return Some(false);
+                }
+            }
+            Some(true)
+        }
+        _ => Some(entries(left)? == entries(right)?),
     }
 }
 

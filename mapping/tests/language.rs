@@ -7,6 +7,7 @@ use mapping::{RenderContext, Template};
 
 fn render(source: &str) -> String {
     let mut context = RenderContext::with_name("Jane");
+    context.stage = "prod".into();
     context.body = r#"{"a":1}"#.into();
     Template::parse(source)
         .unwrap_or_else(|e| panic!("{source:?} should parse: {e}"))
@@ -47,6 +48,44 @@ fn list_and_map_literals_render_as_java_collections() {
         ("#set($m = {})$m.put(\"a\", 1)$m", "{a=1}"),
         ("#set($l = [])$l.add(1)$l", "true[1]"),
         ("$input.path('$')", "{a=1}"),
+    ]);
+}
+
+#[test]
+fn comparisons_follow_velocity_rules() {
+    check(&[
+        // `<` and friends are false unless both sides are numbers (Velocity logs).
+        ("#if($context.authorizer.name > 1)y#{else}n#end", "n"),
+        ("#if('b' > 'a')y#{else}n#end", "n"),
+        // Values of different classes compare by toString().
+        ("#if(true == 'true')y#end", "y"),
+        ("#if([1, 'a'] == [1, 'a'])y#end", "y"),
+        ("#if({'a': 1} == {'a': 1})y#end", "y"),
+        ("#if($nothing == $null)y#end", "y"),
+    ]);
+}
+
+#[test]
+fn null_elements_read_as_null_for_the_whole_iteration() {
+    // Velocity 1.7's NullHolderContext: even #set cannot give the variable a value.
+    check(&[(
+        "#foreach($a in ['x', $u, 2])#set($a = 1)#if($a)y#{else}n#end#end",
+        "yny",
+    )]);
+}
+
+#[test]
+fn lexer_states_decide_what_follows_a_reference() {
+    check(&[
+        // After `$a.b`, `##` is text (Velocity 1.7's REFMODIFIER state has no comment).
+        ("$context.stage## x", "prod## x"),
+        ("$context.stage#set($q = 1)\n## x\n", "prod## x\n"),
+        ("$context.stage x## y", "prod x"),
+        ("#set($s = 'v')$s## x", "v"),
+        // After `}` or a word right after a reference, `#set` eats the spaces before it.
+        ("$context.stage}  #set($b = 1)", "prod}"),
+        ("#1 #set($b = 1)", "#1"),
+        ("x  #set($b = 1)", "x  "),
     ]);
 }
 
