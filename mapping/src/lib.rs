@@ -192,10 +192,66 @@ impl Template {
         Ok(out)
     }
 
+    /// Renders the template and returns what it assigned to `$context.requestOverride`
+    /// and `$context.responseOverride`, for the emulator to apply (AWS applies them to
+    /// the integration request and the method response).
+    pub fn render_with_overrides(&self, context: &RenderContext) -> Result<Rendered, Error> {
+        let mut out = String::with_capacity(self.source.len() + 64);
+        let mut renderer = render::Renderer::new(context);
+        renderer
+            .render(&self.nodes, &mut out)
+            .map_err(|pending| pending.locate(&self.source))?;
+        let overrides = renderer
+            .overrides()
+            .map_err(|pending| pending.locate(&self.source))?;
+        Ok(Rendered {
+            body: out,
+            overrides,
+        })
+    }
+
+    /// Renders as stock Apache Velocity 1.7 would where API Gateway differs from it
+    /// (`$null == ""` is false there). Only for the differential test against Velocity;
+    /// not what AWS does.
+    #[doc(hidden)]
+    pub fn render_as_stock_velocity(&self, context: &RenderContext) -> Result<String, Error> {
+        let mut out = String::with_capacity(self.source.len() + 64);
+        render::Renderer::new(context)
+            .stock()
+            .render(&self.nodes, &mut out)
+            .map_err(|pending| pending.locate(&self.source))?;
+        Ok(out)
+    }
+
     /// The template's source text.
     pub fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// A rendering with the overrides the template assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The rendered text.
+    pub body: String,
+    /// `$context.requestOverride` / `$context.responseOverride`.
+    pub overrides: Overrides,
+}
+
+/// What a template assigned to `$context.requestOverride.{header,path,querystring}` and
+/// `$context.responseOverride.{header,status}` (values in their Java string form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `$context.requestOverride.header.<name>`.
+    pub request_headers: std::collections::BTreeMap<String, String>,
+    /// `$context.requestOverride.path.<name>`.
+    pub request_path: std::collections::BTreeMap<String, String>,
+    /// `$context.requestOverride.querystring.<name>`.
+    pub request_querystring: std::collections::BTreeMap<String, String>,
+    /// `$context.responseOverride.header.<name>`.
+    pub response_headers: std::collections::BTreeMap<String, String>,
+    /// `$context.responseOverride.status`.
+    pub response_status: Option<u16>,
 }
 
 /// [`REQUEST_TEMPLATE`], parsed once per process.

@@ -1,7 +1,7 @@
 //! Evaluates a parsed template against a [`RenderContext`].
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -13,16 +13,30 @@ use crate::java_regex::{self, ReplaceAll, ReplaceError};
 use crate::value::{self, Builtin, Value};
 
 /// The `$context` properties this renderer emulates.
-const CONTEXT_PROPERTIES: &str =
-    "authorizer, identity, error, stage, requestId, httpMethod, resourcePath, path";
+const CONTEXT_PROPERTIES: &str = "accountId, apiId, authorizer, awsEndpointRequestId, \
+     deploymentId, domainName, domainPrefix, error, extendedRequestId, httpMethod, identity, \
+     isCanaryRequest, path, protocol, requestId, requestOverride, requestTime, \
+     requestTimeEpoch, resourceId, resourcePath, responseOverride, stage, wafResponseCode, \
+     webaclArn";
+
+/// `$context.apiId` when the emulator gives none.
+const DEFAULT_API_ID: &str = "localapi00";
 
 pub(crate) struct Renderer<'a> {
     context: &'a RenderContext,
+    /// Stock Velocity 1.7 where API Gateway differs (for the differential test).
+    stock: bool,
     variables: HashMap<&'a str, Value<'a>>,
     /// Loop variables whose current element is null (they read as null).
     null_held: Vec<&'a str>,
     /// How many `#define` blocks are being rendered inside each other.
     block_depth: usize,
+    /// `$context.requestOverride` and `$context.responseOverride`: maps the template
+    /// assigns into, read back after rendering.
+    request_override: Value<'a>,
+    response_override: Value<'a>,
+    /// When rendering started: `$context.requestTime` and `requestTimeEpoch`.
+    epoch_ms: u64,
     /// The request body parsed as JSON, once, on first use.
     body: Option<std::result::Result<Rc<Value<'a>>, String>>,
 }
@@ -47,11 +61,30 @@ impl<'a> Renderer<'a> {
     pub(crate) fn new(context: &'a RenderContext) -> Self {
         Renderer {
             context,
+            stock: false,
             variables: HashMap::new(),
             null_held: Vec::new(),
             block_depth: 0,
+            request_override: Value::map(vec![
+                ("header".to_owned(), Value::map(Vec::new())),
+                ("path".to_owned(), Value::map(Vec::new())),
+                ("querystring".to_owned(), Value::map(Vec::new())),
+            ]),
+            epoch_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            response_override: Value::map(vec![
+                ("header".to_owned(), Value::map(Vec::new())),
+                ("status".to_owned(), Value::Null),
+            ]),
             body: None,
         }
+    }
+
+    /// Renders as stock Velocity 1.7 where API Gateway differs from it.
+    pub(crate) fn stock(mut self) -> Self {
+        self.stock = true;
+        self
     }
 
     pub(crate) fn render(&mut self, nodes: &'a [Node], out: &mut String) -> Result<Flow> {
@@ -110,6 +143,62 @@ impl<'a> Renderer<'a> {
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// What the template assigned to `$context.requestOverride` and
+    /// `$context.responseOverride`.
+    pub(crate) fn overrides(&self) -> Result<crate::Overrides> {
+        let strings = |value: &Value<'_>, part: &str| -> Result<BTreeMap<String, String>> {
+            let Value::Map(root) = value else {
+                unreachable!("the override roots are maps")
+            };
+            let root = root.borrow();
+            let Some((_, Value::Map(entries))) = root.iter().find(|(k, _)| k == part) else {
+                return Ok(BTreeMap::new());
+            };
+            let mut out = BTreeMap::new();
+            for (key, value) in entries.borrow().iter() {
+                let mut text = String::new();
+                value.write_java(&mut text).map_err(|what| {
+                    Pending::evaluation(0, format!("an override value that is {what}"))
+                })?;
+                out.insert(key.clone(), text);
+            }
+            Ok(out)
+        };
+        let status = {
+            let Value::Map(root) = &self.response_override else {
+                unreachable!("the override roots are maps")
+            };
+            let root = root.borrow();
+            match root.iter().find(|(k, _)| k == "status").map(|(_, v)| v) {
+                None | Some(Value::Null) => None,
+                Some(value) => {
+                    let text = value.scalar_string().map(|t| t.into_owned());
+                    let status = text
+                        .as_deref()
+                        .and_then(|t| t.parse::<u16>().ok())
+                        .filter(|s| (100..=599).contains(s));
+                    Some(status.ok_or_else(|| {
+                        Pending::evaluation(
+                            0,
+                            format!(
+                                "$context.responseOverride.status must be an HTTP status \
+                                 (100-599), not {}",
+                                text.unwrap_or_else(|| value.type_name().to_owned())
+                            ),
+                        )
+                    })?)
+                }
+            }
+        };
+        Ok(crate::Overrides {
+            request_headers: strings(&self.request_override, "header")?,
+            request_path: strings(&self.request_override, "path")?,
+            request_querystring: strings(&self.request_override, "querystring")?,
+            response_headers: strings(&self.response_override, "header")?,
+            response_status: status,
+        })
     }
 
     /// `#set` with a target: a variable, or the last property or index of a reference.
@@ -223,7 +312,7 @@ impl<'a> Renderer<'a> {
         let items: Vec<Value<'a>> = match self.value(iterable)? {
             // Velocity skips a loop over null.
             Value::Null => return Ok(Flow::Normal),
-            Value::List(items) => items.borrow().clone(),
+            Value::List(items) => items.borrow().to_vec(),
             Value::Array(items) => items.as_ref().clone(),
             // Iterating a map iterates its values, as Velocity does.
             Value::Map(entries) => entries.borrow().iter().map(|(_, v)| v.clone()).collect(),
@@ -314,6 +403,17 @@ impl<'a> Renderer<'a> {
             ExprKind::Compare(comparison, left, right) => {
                 let left = self.value(left)?;
                 let right = self.value(right)?;
+                if !self.stock && matches!(comparison, Comparison::Eq | Comparison::Ne) {
+                    // API Gateway: null equals the empty string (LocalStack's
+                    // aws-validated test_input_path_template_formatting: a missing
+                    // $input.path is both `== $null` and `== ""`).
+                    let empty = |v: &Value<'_>| matches!(v, Value::Str(s) if s.is_empty());
+                    if (matches!(left, Value::Null) && empty(&right))
+                        || (empty(&left) && matches!(right, Value::Null))
+                    {
+                        return Ok(*comparison == Comparison::Eq);
+                    }
+                }
                 compare(*comparison, &left, &right, expr.offset)
             }
             ExprKind::Str(_)
@@ -442,11 +542,36 @@ impl<'a> Renderer<'a> {
                 "httpMethod" => text(&context.http_method),
                 "resourcePath" => text(&context.resource_path),
                 "path" => text(&context.path),
+                "requestOverride" => self.request_override.clone(),
+                "responseOverride" => self.response_override.clone(),
+                "accountId" => Value::Str(Cow::Borrowed("000000000000")),
+                "apiId" => Value::Str(Cow::Borrowed(DEFAULT_API_ID)),
+                "domainName" => Value::Str(Cow::Owned(domain_name(context))),
+                "domainPrefix" => {
+                    let domain = domain_name(context);
+                    Value::Str(Cow::Owned(
+                        domain.split('.').next().unwrap_or_default().to_owned(),
+                    ))
+                }
+                "resourceId" => Value::Str(Cow::Owned(short_id(&context.resource_path, 6))),
+                "deploymentId" => Value::Str(Cow::Owned(short_id(&context.stage, 6))),
+                "extendedRequestId" => Value::Str(Cow::Owned(format!(
+                    "{}=",
+                    short_id(&context.request_id, 15)
+                ))),
+                "protocol" => Value::Str(Cow::Borrowed("HTTP/1.1")),
+                "requestTimeEpoch" => Value::Int(self.epoch_ms as i64),
+                "requestTime" => Value::Str(Cow::Owned(clf_time(self.epoch_ms))),
+                // Not applicable to a local request: null, as AWS gives them outside
+                // canary deployments, WAF and integrations.
+                "isCanaryRequest" | "wafResponseCode" | "webaclArn" | "awsEndpointRequestId" => {
+                    Value::Null
+                }
                 _ => {
                     return Err(Pending::unsupported(
                         offset,
                         format!(
-                            "$context.{name} is not emulated (supported: {CONTEXT_PROPERTIES})"
+                            "$context.{name} is not a $context variable of REST APIs (supported: {CONTEXT_PROPERTIES})"
                         ),
                     ));
                 }
@@ -454,12 +579,27 @@ impl<'a> Renderer<'a> {
             Value::Builtin(Builtin::Identity) => match name {
                 "sourceIp" => text(&context.source_ip),
                 "userAgent" => text(&context.user_agent),
+                // A caller without an IAM identity: AWS gives null (LocalStack's
+                // aws-validated test_apigateway_lambda.snapshot.json).
+                "accessKey"
+                | "accountId"
+                | "apiKey"
+                | "apiKeyId"
+                | "caller"
+                | "cognitoAuthenticationProvider"
+                | "cognitoAuthenticationType"
+                | "cognitoIdentityId"
+                | "cognitoIdentityPoolId"
+                | "principalOrgId"
+                | "user"
+                | "userArn"
+                | "clientCert"
+                | "vpcId"
+                | "vpceId" => Value::Null,
                 _ => {
                     return Err(Pending::unsupported(
                         offset,
-                        format!(
-                            "$context.identity.{name} is not emulated (supported: sourceIp, userAgent)"
-                        ),
+                        format!("$context.identity.{name} is not a $context.identity variable"),
                     ));
                 }
             },
@@ -476,7 +616,21 @@ impl<'a> Renderer<'a> {
                     ));
                 }
             },
+            // AWS renders the body of a request without one as `{}`
+            // (LocalStack's aws-validated test_input_body_formatting).
+            Value::Builtin(Builtin::Input) if name == "body" && context.body.is_empty() => {
+                Value::Str(Cow::Borrowed("{}"))
+            }
             Value::Builtin(Builtin::Input) if name == "body" => text(&context.body),
+            // Velocity finds no getter on a String, number, boolean or list: null (AWS
+            // too: LocalStack's aws-validated test_input_body_formatting and
+            // test_input_path_template_formatting).
+            Value::Str(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Bool(_)
+            | Value::List(_)
+            | Value::Array(_) => Value::Null,
             Value::StrMap(map) => map.get(name).map_or(Value::Null, text),
             Value::Map(entries) => entries
                 .borrow()
@@ -667,6 +821,11 @@ impl<'a> Renderer<'a> {
             (Value::List(items), Value::Int(_)) => list_get(&items.borrow(), &index, offset),
             (Value::Array(items), Value::Int(_)) => list_get(items, &index, offset),
             (Value::StrMap(_) | Value::Map(_), _) => map_method(&target, "get", &[index], offset),
+            // `$context["requestOverride"]`: a map in Java, so an index reads a property.
+            (Value::Builtin(Builtin::Context | Builtin::Identity), Value::Str(name)) => {
+                let name = name.clone().into_owned();
+                self.property(target, &name, offset)
+            }
             _ => Err(Pending::evaluation(
                 offset,
                 format!(
@@ -677,6 +836,60 @@ impl<'a> Renderer<'a> {
             )),
         }
     }
+}
+
+/// `$context.domainName`: the `Host` header, as on AWS, else the default API's host.
+fn domain_name(context: &RenderContext) -> String {
+    context
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| format!("{DEFAULT_API_ID}.execute-api.localhost"))
+}
+
+/// A stable lower-case alphanumeric ID of `len` characters derived from `seed` (FNV-1a),
+/// in the shape of API Gateway's resource and deployment IDs.
+fn short_id(seed: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in seed.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..len)
+        .map(|i| {
+            let mixed =
+                hash.rotate_left((i as u32 * 7) % 64) ^ (i as u64).wrapping_mul(0x9E37_79B9);
+            ALPHABET[(mixed % ALPHABET.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// `$context.requestTime`: the Common Log Format time AWS uses, `01/Dec/2026:19:14:11 +0000`.
+/// Hand-written (days to civil date, Howard Hinnant's algorithm) to avoid a date crate
+/// for one format.
+pub(crate) fn clf_time(epoch_ms: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = epoch_ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn restore<'a>(
@@ -1305,7 +1518,7 @@ fn list_get<'a>(items: &[Value<'a>], index: &Value<'a>, offset: usize) -> Result
 
 /// `java.util.List` methods (an `ArrayList`).
 fn list_method<'a>(
-    items: &std::cell::RefCell<Vec<Value<'a>>>,
+    items: &Rc<std::cell::RefCell<crate::value::ListData<'a>>>,
     name: &str,
     args: Vec<Value<'a>>,
     offset: usize,
@@ -1361,7 +1574,7 @@ fn list_method<'a>(
             let at = index(i, items.len())?;
             Ok(items.remove(at))
         }
-        ("toString", []) => java_string(&Value::List(Rc::new(items.clone())), offset),
+        ("toString", []) => java_string(&Value::List(Rc::clone(items)), offset),
         _ => Err(Pending::unsupported(
             offset,
             format!(

@@ -19,7 +19,7 @@ pub(crate) enum Value<'a> {
     Float(f64),
     Str(Cow<'a, str>),
     /// A `java.util.List`: shared and mutable, as in Java (`#set($b = $a)` aliases).
-    List(Rc<RefCell<Vec<Value<'a>>>>),
+    List(Rc<RefCell<ListData<'a>>>),
     /// A `String[]` (from `split`): Velocity indexes and iterates it, but renders it as
     /// `[Ljava.lang.String;@hash`, so rendering it is refused.
     Array(Rc<Vec<Value<'a>>>),
@@ -36,6 +36,29 @@ pub(crate) enum Value<'a> {
     },
     /// A `#define` block: rendered where referenced.
     Block(&'a [crate::ast::Node]),
+}
+
+/// A list's elements, and whether it came from JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct ListData<'a> {
+    pub(crate) items: Vec<Value<'a>>,
+    /// A JSON array (`$input.path`, `$util.parseJson`): AWS renders it as JSON
+    /// (`[{"foo":"bar"}]`), where a Velocity list renders as `[a, b]` (LocalStack's
+    /// aws-validated test_input_path_template_formatting).
+    pub(crate) json: bool,
+}
+
+impl<'a> std::ops::Deref for ListData<'a> {
+    type Target = Vec<Value<'a>>;
+    fn deref(&self) -> &Self::Target {
+        &self.items
+    }
+}
+
+impl std::ops::DerefMut for ListData<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.items
+    }
 }
 
 /// The objects API Gateway puts in a template's context.
@@ -63,7 +86,11 @@ impl Builtin {
 
 impl<'a> Value<'a> {
     pub(crate) fn list(items: Vec<Value<'a>>) -> Self {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(ListData { items, json: false })))
+    }
+
+    pub(crate) fn json_list(items: Vec<Value<'a>>) -> Self {
+        Value::List(Rc::new(RefCell::new(ListData { items, json: true })))
     }
 
     pub(crate) fn map(entries: Vec<(String, Value<'a>)>) -> Self {
@@ -75,7 +102,13 @@ impl<'a> Value<'a> {
     pub(crate) fn deep_copy(&self) -> Self {
         match self {
             Value::List(items) => {
-                Value::list(items.borrow().iter().map(Value::deep_copy).collect())
+                let items = items.borrow();
+                let copied = items.iter().map(Value::deep_copy).collect();
+                if items.json {
+                    Value::json_list(copied)
+                } else {
+                    Value::list(copied)
+                }
             }
             Value::Map(entries) => Value::map(
                 entries
@@ -103,6 +136,9 @@ impl<'a> Value<'a> {
         }
         match self {
             Value::Null => out.push_str("null"),
+            Value::List(items) if items.borrow().json => {
+                write_json(self, out).map_err(|_| "a JSON list holding a non-JSON value")?;
+            }
             Value::List(items) => {
                 out.push('[');
                 for (i, item) in items.borrow().iter().enumerate() {
@@ -255,7 +291,7 @@ impl<'de, 'a> Visitor<'de> for JsonVisitor<'a> {
         while let Some(Json(item)) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Value::list(items))
+        Ok(Value::json_list(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries: Vec<(String, Value<'a>)> = Vec::new();

@@ -105,15 +105,14 @@ fn java_regex_constructs_without_an_exact_equivalent_are_refused_at_parse_time()
 fn unsupported_api_gateway_variables_are_refused_when_rendered() {
     let context = RenderContext::with_name("x");
     let cases: &[(&str, (usize, usize))] = &[
-        ("{\"id\": \"$context.apiId\"}", (1, 18)),
-        ("$context.identity.caller", (1, 19)),
+        ("{\"id\": \"$context.apiKey\"}", (1, 18)),
+        ("$context.identity.callerName", (1, 19)),
         ("$context.error.reason", (1, 16)),
         ("$util.escapeJson('x')", (1, 7)),
         ("$input.headers", (1, 8)),
         ("$input.body()", (1, 8)),
         ("$input.params().split(',')", (1, 17)),
         ("#set($a = 'a,b')$a.split(',')", (1, 17)),
-        ("$context.stage.foo", (1, 16)),
         (
             "#foreach($i in $input.path('$')) #end$input.path('$..a')",
             (1, 45),

@@ -101,7 +101,9 @@ enum Ours {
 }
 
 fn ours(source: &str, context: &RenderContext) -> Ours {
-    let result = Template::parse(source).and_then(|t| t.render(context));
+    // Stock Velocity where API Gateway differs from it (`$null == ""`); the driver plays
+    // API Gateway's $input (JSON lists render as JSON) like the crate does.
+    let result = Template::parse(source).and_then(|t| t.render_as_stock_velocity(context));
     match result {
         Ok(text) => Ours::Rendered(text),
         Err(error @ (Error::Unsupported { .. } | Error::Evaluation { .. })) => {

@@ -93,7 +93,7 @@ public class VelocityDriver {
             return copied;
         }
         if (value instanceof List) {
-            List<Object> copied = new ArrayList<Object>();
+            List<Object> copied = value instanceof JsonList ? new JsonList() : new ArrayList<Object>();
             for (Object item : (List<Object>) value) copied.add(copy(item));
             return copied;
         }
@@ -212,6 +212,16 @@ public class VelocityDriver {
         return current;
     }
 
+    /// A JSON array as API Gateway hands it to templates: it renders as JSON
+    /// (LocalStack's aws-validated test_input_path_template_formatting).
+    public static class JsonList extends ArrayList<Object> {
+        public String toString() {
+            StringBuilder out = new StringBuilder();
+            Json.write(this, out);
+            return out.toString();
+        }
+    }
+
     /// A small JSON reader and writer: objects keep their order (LinkedHashMap), integers
     /// are Integer or Long, other numbers Double.
     static class Json {
@@ -252,7 +262,7 @@ public class VelocityDriver {
                 }
             }
             if (c == '[') {
-                List<Object> list = new ArrayList<Object>();
+                List<Object> list = new JsonList();
                 i++;
                 skip();
                 if (s.charAt(i) == ']') { i++; return list; }
