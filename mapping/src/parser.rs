@@ -382,8 +382,16 @@ impl Parser<'_> {
             if self.at(end) == Some(b'-') && self.at(end + 1).is_some_and(|b| b.is_ascii_digit()) {
                 end += 1;
             }
+            let digits_start = end;
             while self.at(end).is_some_and(|b| b.is_ascii_digit()) {
                 end += 1;
+            }
+            // FLOATING_POINT_LITERAL: `1.` and `1.5` are one token too.
+            if end > digits_start && self.at(end) == Some(b'.') && self.at(end + 1) != Some(b'.') {
+                end += 1;
+                while self.at(end).is_some_and(|b| b.is_ascii_digit()) {
+                    end += 1;
+                }
             }
             push_text(nodes, &self.src[start..end]);
             self.pos = end;

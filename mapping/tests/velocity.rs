@@ -61,6 +61,12 @@ fn request() -> RenderContext {
     context
 }
 
+fn derived(context: &RenderContext, template: &str) -> String {
+    Template::parse(template)
+        .and_then(|t| t.render(context))
+        .expect("a $context variable renders")
+}
+
 /// The request as the Java driver reads it.
 fn request_json(context: &RenderContext) -> String {
     let strings = |map: &BTreeMap<String, String>| serde_json::to_value(map).expect("strings");
@@ -71,6 +77,11 @@ fn request_json(context: &RenderContext) -> String {
         "header": strings(&context.headers),
         "stageVariables": strings(&context.stage_variables),
         "context": {
+            // The values the crate derives for a local request (the driver plays the
+            // same API Gateway).
+            "apiId": derived(context, "$context.apiId"),
+            "accountId": derived(context, "$context.accountId"),
+            "resourceId": derived(context, "$context.resourceId"),
             "authorizer": strings(&context.authorizer),
             "identity": {"sourceIp": context.source_ip, "userAgent": context.user_agent},
             "stage": context.stage,
@@ -220,6 +231,28 @@ fn shrink(driver: &Path, request: &str, context: &RenderContext, nodes: Vec<Gen>
             Some((candidate, _)) => current = candidate,
             None => return current,
         }
+    }
+}
+
+#[test]
+#[ignore = "needs a JDK and Velocity 1.7; `cargo xtask test` installs them and runs it"]
+fn renders_the_deployed_and_the_consoles_passthrough_template_as_velocity_1_7_does() {
+    let driver = driver_dir();
+    let mut context = request();
+    context
+        .query
+        .insert("q".into(), "a/b \\ c \"quoted\" é".into());
+    let request = request_json(&context);
+    let templates = [
+        mapping::REQUEST_TEMPLATE.to_owned(),
+        include_str!("fixtures/method-request-passthrough.vtl").to_owned(),
+    ];
+    let answers = velocity(&driver, &request, &templates);
+    for (template, answer) in templates.iter().zip(answers) {
+        let mine = Template::parse(template)
+            .and_then(|t| t.render_as_stock_velocity(&context))
+            .expect("renders");
+        assert_eq!(Outcome::Rendered(mine), answer, "{template}");
     }
 }
 
