@@ -33,10 +33,11 @@ pub(crate) struct Renderer<'a> {
     block_depth: usize,
     /// `$context.requestOverride` and `$context.responseOverride`: maps the template
     /// assigns into, read back after rendering.
-    request_override: Value<'a>,
-    response_override: Value<'a>,
+    /// Created on first use: most templates never touch them.
+    request_override: Option<Value<'a>>,
+    response_override: Option<Value<'a>>,
     /// When rendering started: `$context.requestTime` and `requestTimeEpoch`.
-    epoch_ms: u64,
+    epoch_ms: std::cell::OnceCell<u64>,
     /// The request body parsed as JSON, once, on first use.
     body: Option<std::result::Result<Rc<Value<'a>>, String>>,
 }
@@ -65,18 +66,9 @@ impl<'a> Renderer<'a> {
             variables: HashMap::new(),
             null_held: Vec::new(),
             block_depth: 0,
-            request_override: Value::map(vec![
-                ("header".to_owned(), Value::map(Vec::new())),
-                ("path".to_owned(), Value::map(Vec::new())),
-                ("querystring".to_owned(), Value::map(Vec::new())),
-            ]),
-            epoch_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-            response_override: Value::map(vec![
-                ("header".to_owned(), Value::map(Vec::new())),
-                ("status".to_owned(), Value::Null),
-            ]),
+            request_override: None,
+            response_override: None,
+            epoch_ms: std::cell::OnceCell::new(),
             body: None,
         }
     }
@@ -145,12 +137,21 @@ impl<'a> Renderer<'a> {
         Ok(Flow::Normal)
     }
 
+    /// When rendering started (read once, so both time variables agree).
+    fn epoch_ms(&self) -> u64 {
+        *self.epoch_ms.get_or_init(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
+        })
+    }
+
     /// What the template assigned to `$context.requestOverride` and
     /// `$context.responseOverride`.
     pub(crate) fn overrides(&self) -> Result<crate::Overrides> {
-        let strings = |value: &Value<'_>, part: &str| -> Result<BTreeMap<String, String>> {
-            let Value::Map(root) = value else {
-                unreachable!("the override roots are maps")
+        let strings = |value: &Option<Value<'_>>, part: &str| -> Result<BTreeMap<String, String>> {
+            let Some(Value::Map(root)) = value else {
+                return Ok(BTreeMap::new());
             };
             let root = root.borrow();
             let Some((_, Value::Map(entries))) = root.iter().find(|(k, _)| k == part) else {
@@ -166,10 +167,7 @@ impl<'a> Renderer<'a> {
             }
             Ok(out)
         };
-        let status = {
-            let Value::Map(root) = &self.response_override else {
-                unreachable!("the override roots are maps")
-            };
+        let status = if let Some(Value::Map(root)) = &self.response_override {
             let root = root.borrow();
             match root.iter().find(|(k, _)| k == "status").map(|(_, v)| v) {
                 None | Some(Value::Null) => None,
@@ -191,6 +189,8 @@ impl<'a> Renderer<'a> {
                     })?)
                 }
             }
+        } else {
+            None
         };
         Ok(crate::Overrides {
             request_headers: strings(&self.request_override, "header")?,
@@ -542,8 +542,25 @@ impl<'a> Renderer<'a> {
                 "httpMethod" => text(&context.http_method),
                 "resourcePath" => text(&context.resource_path),
                 "path" => text(&context.path),
-                "requestOverride" => self.request_override.clone(),
-                "responseOverride" => self.response_override.clone(),
+                "requestOverride" => self
+                    .request_override
+                    .get_or_insert_with(|| {
+                        Value::map(vec![
+                            ("header".to_owned(), Value::map(Vec::new())),
+                            ("path".to_owned(), Value::map(Vec::new())),
+                            ("querystring".to_owned(), Value::map(Vec::new())),
+                        ])
+                    })
+                    .clone(),
+                "responseOverride" => self
+                    .response_override
+                    .get_or_insert_with(|| {
+                        Value::map(vec![
+                            ("header".to_owned(), Value::map(Vec::new())),
+                            ("status".to_owned(), Value::Null),
+                        ])
+                    })
+                    .clone(),
                 "accountId" => Value::Str(Cow::Borrowed("000000000000")),
                 "apiId" => Value::Str(Cow::Borrowed(DEFAULT_API_ID)),
                 "domainName" => Value::Str(Cow::Owned(domain_name(context))),
@@ -560,8 +577,8 @@ impl<'a> Renderer<'a> {
                     short_id(&context.request_id, 15)
                 ))),
                 "protocol" => Value::Str(Cow::Borrowed("HTTP/1.1")),
-                "requestTimeEpoch" => Value::Int(self.epoch_ms as i64),
-                "requestTime" => Value::Str(Cow::Owned(clf_time(self.epoch_ms))),
+                "requestTimeEpoch" => Value::Int(self.epoch_ms() as i64),
+                "requestTime" => Value::Str(Cow::Owned(clf_time(self.epoch_ms()))),
                 // Not applicable to a local request: null, as AWS gives them outside
                 // canary deployments, WAF and integrations.
                 "isCanaryRequest" | "wafResponseCode" | "webaclArn" | "awsEndpointRequestId" => {
@@ -1268,6 +1285,36 @@ fn map_method<'a>(
     args: &[Value<'a>],
     offset: usize,
 ) -> Result<Value<'a>> {
+    // Lookups without copying the map (the passthrough template calls get per entry).
+    match (target, name, args) {
+        (Value::StrMap(map), "get", [Value::Str(key)]) => {
+            return Ok(map
+                .get(key.as_ref())
+                .map_or(Value::Null, |v| Value::Str(Cow::Borrowed(v.as_str()))));
+        }
+        (Value::StrMap(map), "containsKey", [Value::Str(key)]) => {
+            return Ok(Value::Bool(map.contains_key(key.as_ref())));
+        }
+        (Value::StrMap(map), "size", []) => return Ok(Value::Int(map.len() as i64)),
+        (Value::StrMap(map), "isEmpty", []) => return Ok(Value::Bool(map.is_empty())),
+        (Value::Map(entries), "get", [Value::Str(key)]) => {
+            return Ok(entries
+                .borrow()
+                .iter()
+                .find(|(k, _)| k == key.as_ref())
+                .map_or(Value::Null, |(_, v)| v.clone()));
+        }
+        (Value::Map(entries), "containsKey", [Value::Str(key)]) => {
+            return Ok(Value::Bool(
+                entries.borrow().iter().any(|(k, _)| k == key.as_ref()),
+            ));
+        }
+        (Value::Map(entries), "size", []) => return Ok(Value::Int(entries.borrow().len() as i64)),
+        (Value::Map(entries), "isEmpty", []) => {
+            return Ok(Value::Bool(entries.borrow().is_empty()));
+        }
+        _ => {}
+    }
     let entries: Vec<(String, Value<'a>)> = match target {
         Value::StrMap(map) => {
             if matches!(name, "put" | "remove" | "putAll") {
