@@ -436,9 +436,20 @@ impl Parser<'_> {
                 nodes.push(node);
                 Ok(None)
             }
-            _ if UNSUPPORTED_DIRECTIVES.contains(&name) || name.starts_with('@') => {
-                Err(self.unsupported(start, format!("the #{name} directive")))
-            }
+            "macro" => Err(self.unsupported(
+                start,
+                "the #macro directive: API Gateway does not run Velocimacros (projects report \
+                 AWS rejecting them, e.g. openedx/edx-enterprise pull request 154; AWS's \
+                 documentation does not list them)",
+            )),
+            _ if UNSUPPORTED_DIRECTIVES.contains(&name) || name.starts_with('@') => Err(self
+                .unsupported(
+                    start,
+                    format!(
+                        "the #{name} directive: it loads or evaluates other templates, which \
+                         API Gateway has no way to provide"
+                    ),
+                )),
             _ => {
                 let mut i = self.pos;
                 while matches!(self.at(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
