@@ -54,12 +54,14 @@
 //! would print the reference's text).
 //!
 //! **API Gateway variables.**
-//! * `$context.authorizer.<key>` (any key the authorizer returned, and `principalId`),
-//!   `$context.identity.sourceIp`, `$context.identity.userAgent`, `$context.stage`,
-//!   `$context.requestId`, `$context.httpMethod`, `$context.resourcePath`,
-//!   `$context.path`, and for gateway response templates `$context.error.message`,
-//!   `messageString`, `responseType`, `validationErrorString`. Any other `$context`
-//!   variable is an error, not an empty string.
+//! * `$context`: every variable AWS documents for REST API data transformations —
+//!   `authorizer.<key>` (any key the authorizer returned, and `principalId`), `identity.*`,
+//!   `stage`, `requestId`, `httpMethod`, `resourcePath`, `path`, `accountId`, `apiId`,
+//!   `domainName`, `domainPrefix`, `resourceId`, `deploymentId`, `extendedRequestId`,
+//!   `protocol`, `requestTime`, `requestTimeEpoch`, `requestOverride`, `responseOverride`,
+//!   ..., and for gateway response templates `error.message`, `messageString`,
+//!   `responseType`, `validationErrorString` (local values: see [`RenderContext`]). Any
+//!   other `$context` variable is an error, not an empty string.
 //! * `$stageVariables.<name>`.
 //! * `$input.body`; `$input.json('$.a.b')` (the selected JSON as compact text, `{}` for
 //!   `'$'` on an empty body, nothing for a path that does not exist);
@@ -82,17 +84,32 @@
 //! trailing spaces and one newline when the newline follows directly; `#set` also
 //! swallows the spaces before it.
 //!
-//! | construct | example | note (checked against Velocity 1.7) |
+//! The language at a glance (every row is covered by the differential test against
+//! Velocity 1.7 unless the note says AWS):
+//!
+//! | construct | example | note |
 //! |---|---|---|
+//! | text, `##` and `#* *#` comments, `#[[ ]]#` | `a ## note` | `##` after `$a.b` is text (Velocity's lexer) |
+//! | references | `$a`, `$!a`, `${a}`, `$a.b`, `$a.m(1)`, `$a[0]` | null renders as nothing (AWS) |
+//! | `#set` | `#set($m.k = 1)`, `#set($l[0] = 'x')` | a null value leaves the target as it was |
+//! | `#if` / `#elseif` / `#else` | `#if($a && $b != 2)` | null and `false` are false, `""` is true |
+//! | `#foreach` | `#foreach($x in $l)$foreach.count#end` | `$foreach.index/count/hasNext/first/last`, `$velocityCount` |
+//! | `#break`, `#stop` | `#if($i == 2)#break#end` | `#break` outside a loop ends the template |
+//! | `#define` | `#define($d)hi#end$d` | rendered where referenced |
+//! | string literals | `'it''s'`, `"say ""hi"" $a"` | only `\uXXXX` is an escape |
 //! | list literal | `#set($l = [1, 'b'])$l` | renders `[1, b]` (Java `toString`) |
 //! | map literal | `#set($m = {'a': 1})$m` | renders `{a=1}`; string keys only |
 //! | range | `#foreach($i in [1..3])` | counts down too; at most 100 000 elements |
 //! | arithmetic | `7 / 2`, `-7 % 3`, `7.0 / 2` | `3`, `-1`, `3.5`; `/ 0` and `% 0` are null |
 //! | concatenation | `1 + "a"` | `1a` |
-//! | `#break`, `#stop`, `#define` | `#foreach(..)#if($i == 2)#break#end#end` | |
+//! | comparisons | `==`, `<`, `eq`, `lt`, ... | `<` on non-numbers is false; `null == ""` (AWS) |
 //! | list methods | `$l.add(1)`, `set`, `get`, `size`, `contains`, `indexOf`, `remove(i)` | `add` renders `true` |
 //! | map methods | `$m.put('k', v)`, `get`, `remove`, `putAll`, `keySet`, `values`, `containsKey` | `put` renders the old value |
-//! | `$input.path('$')` | `{a=1}` for an object | Java `toString`, as AWS renders it |
+//! | String methods | `$s.substring(1, 3)`, `split(',')`, `matches('[a-z]+')` | Java semantics, UTF-16 indexes |
+//! | `$input.path('$')` | `{a=1}` for an object, `[{"a":1}]` for a list | as AWS renders them (AWS) |
+//! | `$input.json('$')`, `$input.body`, `$input.params(..)` | `{}` for no body | (AWS) |
+//! | `$util.*` | `$util.escapeJavaScript($s)` | Java semantics |
+//! | `$context.*`, `$stageVariables.*` | `$context.requestOverride.header.x` | every documented variable (AWS) |
 //!
 //! **Expressions.** String literals: `'...'` is literal (`''` is a quote); `"..."` is
 //! literal except that `""` is a quote, `\uXXXX` is a character, and it is rendered as a
