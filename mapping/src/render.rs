@@ -309,20 +309,39 @@ impl<'a> Renderer<'a> {
         body: &'a [Node],
         out: &mut String,
     ) -> Result<Flow> {
-        let items: Vec<Value<'a>> = match self.value(iterable)? {
+        // Java iterates lists and maps live: a value replaced during the loop is seen
+        // by later iterations; a change of size is a ConcurrentModificationException.
+        enum Source<'a> {
+            Snapshot(Vec<Value<'a>>),
+            List(Rc<std::cell::RefCell<crate::value::ListData<'a>>>),
+            MapValues(Rc<std::cell::RefCell<Vec<(String, Value<'a>)>>>),
+        }
+        let source = match self.value(iterable)? {
             // Velocity skips a loop over null.
             Value::Null => return Ok(Flow::Normal),
-            Value::List(items) => items.borrow().to_vec(),
-            Value::Array(items) => items.as_ref().clone(),
+            Value::List(items) => Source::List(items),
+            Value::Array(items) => Source::Snapshot(items.as_ref().clone()),
             // Iterating a map iterates its values, as Velocity does.
-            Value::Map(entries) => entries.borrow().iter().map(|(_, v)| v.clone()).collect(),
-            Value::StrMap(map) => map.values().map(|v| Value::Str(Cow::Borrowed(v))).collect(),
+            Value::Map(entries) => Source::MapValues(entries),
+            Value::StrMap(map) => {
+                Source::Snapshot(map.values().map(|v| Value::Str(Cow::Borrowed(v))).collect())
+            }
             other => {
                 return Err(Pending::evaluation(
                     iterable.offset,
                     format!("#foreach cannot iterate over {}", other.type_name()),
                 ));
             }
+        };
+        let len = |source: &Source<'a>| match source {
+            Source::Snapshot(items) => items.len(),
+            Source::List(items) => items.borrow().len(),
+            Source::MapValues(entries) => entries.borrow().len(),
+        };
+        let item_at = |source: &Source<'a>, index: usize| match source {
+            Source::Snapshot(items) => items[index].clone(),
+            Source::List(items) => items.borrow()[index].clone(),
+            Source::MapValues(entries) => entries.borrow()[index].1.clone(),
         };
         if self.null_held.contains(&variable) {
             // Velocity 1.7 then deactivates its null holder when this loop ends: not
@@ -339,9 +358,17 @@ impl<'a> Renderer<'a> {
         const HELPERS: [&str; 3] = ["foreach", "velocityCount", "velocityHasNext"];
         let saved_variable = self.variables.remove(variable);
         let saved_helpers = HELPERS.map(|name| self.variables.remove(name));
-        let count = items.len();
+        let count = len(&source);
         let mut flow = Flow::Normal;
-        for (index, item) in items.into_iter().enumerate() {
+        for index in 0..count {
+            if len(&source) != count {
+                return Err(Pending::evaluation(
+                    iterable.offset,
+                    "the #foreach collection changed size during the loop (Java throws \
+                     ConcurrentModificationException)",
+                ));
+            }
+            let item = item_at(&source, index);
             let has_next = index + 1 < count;
             self.variables.insert(variable, item);
             self.variables

@@ -66,6 +66,15 @@ fn comparisons_follow_velocity_rules() {
 }
 
 #[test]
+fn foreach_sees_values_replaced_during_the_loop() {
+    // Java iterates a map's values live (Velocity 1.7 renders `v3.0`).
+    check(&[(
+        "#set($m = {'k': 'v', 'k2': 2})#foreach($a in $m)${a}#set($m['k2'] = 2.0 + 1)#end",
+        "v3.0",
+    )]);
+}
+
+#[test]
 fn null_elements_read_as_null_for_the_whole_iteration() {
     // Velocity 1.7's NullHolderContext: even #set cannot give the variable a value.
     check(&[(
