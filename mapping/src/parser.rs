@@ -287,6 +287,22 @@ impl Parser<'_> {
                     push_text(&mut nodes, if c == b'}' { "}" } else { "{" });
                     self.pos += 1;
                 }
+                // In REFERENCE state (after `$a.m()` or a `#set` that returned there) a
+                // `.name` is a DOT and an IDENTIFIER: text here, and the state is
+                // REFMODIFIER after it.
+                b'.' if self.lex == Lex::Reference
+                    && self
+                        .at(self.pos + 1)
+                        .is_some_and(|b| b.is_ascii_alphabetic()) =>
+                {
+                    let start = self.pos;
+                    self.pos += 1;
+                    while self.peek().is_some_and(is_identifier_char) {
+                        self.pos += 1;
+                    }
+                    push_text(&mut nodes, &self.src[start..self.pos]);
+                    self.lex = Lex::RefModifier;
+                }
                 // In a reference state letters are an IDENTIFIER token: whitespace after
                 // them starts a new token (where `#set` can eat it), and a `.name` after
                 // them is a DOT that Velocity 1.7 drops from the output.

@@ -670,6 +670,7 @@ impl<'a> Renderer<'a> {
             // too: LocalStack's aws-validated test_input_body_formatting and
             // test_input_path_template_formatting).
             Value::Str(_)
+            | Value::Char(_)
             | Value::Int(_)
             | Value::Float(_)
             | Value::Bool(_)
@@ -1173,7 +1174,9 @@ fn string_method<'a>(
             let units: Vec<u16> = s.encode_utf16().collect();
             match args {
                 [Value::Int(i)] if *i >= 0 && (*i as usize) < units.len() => {
-                    owned(from_utf16(&units[*i as usize..*i as usize + 1], offset)?)
+                    let text = from_utf16(&units[*i as usize..*i as usize + 1], offset)?;
+                    let c = text.chars().next().expect("one unit, one char");
+                    Ok(StrResult::Value(Value::Char(c)))
                 }
                 [Value::Int(i)] => Err(Pending::evaluation(
                     offset,

@@ -18,6 +18,9 @@ pub(crate) enum Value<'a> {
     Int(i64),
     Float(f64),
     Str(Cow<'a, str>),
+    /// A Java `char` (from `charAt`): renders as the character, but has none of
+    /// String's methods.
+    Char(char),
     /// A `java.util.List`: shared and mutable, as in Java (`#set($b = $a)` aliases).
     List(Rc<RefCell<ListData<'a>>>),
     /// A `String[]` (from `split`): Velocity indexes and iterates it, but renders it as
@@ -188,6 +191,7 @@ impl<'a> Value<'a> {
             Value::Bool(_) => "a boolean",
             Value::Int(_) | Value::Float(_) => "a number",
             Value::Str(_) => "a string",
+            Value::Char(_) => "a char",
             Value::List(_) => "a list",
             Value::Array(_) => "an array (String[])",
             Value::Block(_) => "a #define block",
@@ -207,6 +211,7 @@ impl<'a> Value<'a> {
     pub(crate) fn scalar_string(&self) -> Option<Cow<'_, str>> {
         match self {
             Value::Str(s) => Some(Cow::Borrowed(s)),
+            Value::Char(c) => Some(Cow::Owned(c.to_string())),
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Value::Int(i) => Some(Cow::Owned(i.to_string())),
             Value::Float(f) => Some(Cow::Owned(java_double(*f))),

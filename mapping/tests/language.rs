@@ -95,7 +95,17 @@ fn lexer_states_decide_what_follows_a_reference() {
         ("$context.stage}  #set($b = 1)", "prod}"),
         ("#1 #set($b = 1)", "#1"),
         ("x  #set($b = 1)", "x  "),
+        // After `$l.size()` and a `#set` returning there, `.x` is a DOT: `##` is text.
+        ("#set($l = [1])$l.size()#set($c = 1).x## y", "1.x## y"),
     ]);
+}
+
+#[test]
+fn char_at_gives_a_java_char() {
+    check(&[(
+        "#set($s = 'ab')[$s.charAt(1)][$s.charAt(0).foo]#if($s.charAt(0) == 'a')eq#end",
+        "[b][]eq",
+    )]);
 }
 
 #[test]
