@@ -1511,6 +1511,10 @@ fn java_equals(left: &Value<'_>, right: &Value<'_>) -> Option<bool> {
             Some(as_f64(left) == as_f64(right))
         }
         (Value::Null, Value::Null) => Some(true),
+        // Velocity takes the other side's toString(), which fails on a collection that
+        // contains itself (a StackOverflowError in Java).
+        (Value::Null, Value::List(_) | Value::Map(_)) => java_text(right).map(|_| false),
+        (Value::List(_) | Value::Map(_), Value::Null) => java_text(left).map(|_| false),
         (Value::Null, _) | (_, Value::Null) => Some(false),
         (Value::List(_), Value::List(_))
         | (Value::Map(_) | Value::StrMap(_), Value::Map(_) | Value::StrMap(_)) => {
