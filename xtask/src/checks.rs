@@ -45,10 +45,63 @@ pub fn test_steps(quick: bool) -> Vec<Step> {
         .hint("rerun one crate with `cargo test -p <crate>`; add `-- --nocapture` for output"),
     );
     if !quick {
+        steps.extend(velocity_steps());
         steps.extend(crate::site::test_steps());
         steps.extend(aws::offline_check_steps());
     }
     steps
+}
+
+/// Debian packages the mapping crate's differential test renders with: Apache Velocity
+/// 1.7 (the version API Gateway runs), the commons-lang 2 behind `$util.escapeJavaScript`,
+/// and a JDK to compile its driver.
+pub const VELOCITY_PACKAGES: &[&str] = &[
+    "velocity",
+    "libcommons-lang-java",
+    "libcommons-collections3-java",
+    "default-jdk-headless",
+];
+
+/// Installs Velocity 1.7 and a JDK when missing (a `dpkg-query` when present), then runs
+/// the differential test of the mapping crate against it.
+fn velocity_steps() -> Vec<Step> {
+    let packages = VELOCITY_PACKAGES.join(" ");
+    let script = format!(
+        "set -e; for p in {packages}; do \
+         dpkg-query -W -f='${{Status}}' $p 2>/dev/null | grep -q 'ok installed' || missing=1; done; \
+         if [ -n \"$missing\" ]; then \
+         if [ \"$(id -u)\" = 0 ]; then sudo=; else sudo='sudo -n'; fi; \
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {packages}; fi"
+    );
+    vec![
+        Step::new(
+            "Velocity 1.7 and a JDK (Debian packages)",
+            "sh",
+            &["-c", &script],
+        )
+        .hint(format!(
+            "install them by hand: sudo apt-get update && sudo apt-get install -y {packages}"
+        )),
+        Step::new(
+            "mapping templates against Velocity 1.7 (differential)",
+            "cargo",
+            &[
+                "test",
+                "--locked",
+                "-p",
+                "mapping",
+                "--test",
+                "velocity",
+                "--",
+                "--ignored",
+            ],
+        )
+        .hint(
+            "the failure prints the seed and the smallest differing template; rerun with \
+             VELOCITY_SEED=<seed> cargo test -p mapping --test velocity -- --ignored --nocapture",
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -65,6 +118,8 @@ mod tests {
                 "formatting",
                 "lints",
                 "workspace tests",
+                "Velocity 1.7 and a JDK (Debian packages)",
+                "mapping templates against Velocity 1.7 (differential)",
                 "site tools (wasm32 target, trunk, wasm-bindgen, wasm-opt, chromium)",
                 "site lints (wasm32)",
                 "site build (release, size budget)",
