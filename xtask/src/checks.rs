@@ -52,37 +52,16 @@ pub fn test_steps(quick: bool) -> Vec<Step> {
     steps
 }
 
-/// Debian packages the mapping crate's differential test renders with: Apache Velocity
-/// 1.7 (the version API Gateway runs), the commons-lang 2 behind `$util.escapeJavaScript`,
-/// and a JDK to compile its driver.
-pub const VELOCITY_PACKAGES: &[&str] = &[
-    "velocity",
-    "libcommons-lang-java",
-    "libcommons-collections3-java",
-    "default-jdk-headless",
-];
-
 /// Installs Velocity 1.7 and a JDK when missing (a `dpkg-query` when present), then runs
 /// the differential test of the mapping crate against it.
 fn velocity_steps() -> Vec<Step> {
-    let packages = VELOCITY_PACKAGES.join(" ");
-    let script = format!(
-        "set -e; for p in {packages}; do \
-         dpkg-query -W -f='${{Status}}' $p 2>/dev/null | grep -q 'ok installed' || missing=1; done; \
-         if [ -n \"$missing\" ]; then \
-         if [ \"$(id -u)\" = 0 ]; then sudo=; else sudo='sudo -n'; fi; \
-         $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
-         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {packages}; fi"
-    );
     vec![
         Step::new(
             "Velocity 1.7 and a JDK (Debian packages)",
-            "sh",
-            &["-c", &script],
+            "cargo",
+            &["xtask", "tools", "--debian", "velocity"],
         )
-        .hint(format!(
-            "install them by hand: sudo apt-get update && sudo apt-get install -y {packages}"
-        )),
+        .hint("the lines above say what apt-get could not do"),
         Step::new(
             "mapping templates against Velocity 1.7 (differential)",
             "cargo",
