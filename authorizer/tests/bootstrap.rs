@@ -16,6 +16,18 @@ const BINARY: &str = env!("CARGO_BIN_EXE_authorizer");
 const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/hello";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The built authorizer, configured for the test client ID and the keys at `jwks_url`.
+async fn authorizer_with_keys_at(jwks_url: &str) -> LambdaProcess {
+    LambdaProcess::spawn(
+        BINARY,
+        &[
+            ("GOOGLE_CLIENT_IDS", CLIENT_ID),
+            ("GOOGLE_JWKS_URL", jwks_url),
+        ],
+    )
+    .await
+}
+
 fn event(token: &str) -> serde_json::Value {
     json!({"type": "TOKEN", "authorizationToken": token, "methodArn": METHOD_ARN})
 }
@@ -24,11 +36,7 @@ fn event(token: &str) -> serde_json::Value {
 async fn allows_a_valid_token_and_refuses_a_bad_one() {
     let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
     let url = server.url();
-    let mut lambda = LambdaProcess::spawn(
-        BINARY,
-        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
-    )
-    .await;
+    let mut lambda = authorizer_with_keys_at(&url).await;
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
 
     let Outcome::Response(allowed) = lambda.invoke(event(&token), WAIT).await else {
@@ -238,11 +246,7 @@ async fn init_fails_with_a_clear_message_for_a_bad_clock_skew() {
 #[tokio::test]
 async fn starts_without_keys_and_fails_closed() {
     let url = testkit::jwks_server::closed_url().await;
-    let mut lambda = LambdaProcess::spawn(
-        BINARY,
-        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
-    )
-    .await;
+    let mut lambda = authorizer_with_keys_at(&url).await;
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
     assert_eq!(
         lambda.invoke(event(&token), WAIT).await,
@@ -288,11 +292,7 @@ fn request_event(
 async fn the_binary_answers_request_events_from_the_authorization_header() {
     let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
     let url = server.url();
-    let mut lambda = LambdaProcess::spawn(
-        BINARY,
-        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
-    )
-    .await;
+    let mut lambda = authorizer_with_keys_at(&url).await;
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
     let Outcome::Response(expected) = lambda.invoke(event(&token), WAIT).await else {
         panic!("no response; output:\n{}", lambda.output());
@@ -391,11 +391,7 @@ async fn the_binary_answers_request_events_from_the_authorization_header() {
 async fn the_binary_refuses_an_event_of_another_type_with_a_server_error() {
     let server = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
     let url = server.url();
-    let mut lambda = LambdaProcess::spawn(
-        BINARY,
-        &[("GOOGLE_CLIENT_IDS", CLIENT_ID), ("GOOGLE_JWKS_URL", &url)],
-    )
-    .await;
+    let mut lambda = authorizer_with_keys_at(&url).await;
     let token = sign(&PRIMARY, &google_claims(CLIENT_ID, now()));
     let outcome = lambda
         .invoke(

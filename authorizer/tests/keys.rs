@@ -378,44 +378,26 @@ async fn a_chunked_body_under_the_cap_is_read_whole() {
     assert!(server.stream_finished());
 }
 
+/// A server that stalls, before its headers or halfway through its body, meets the
+/// fetcher's own timeout (without one, these tests would hang).
 #[tokio::test]
-async fn a_server_that_never_answers_times_out() {
-    let server = JwksServer::start_with(Behaviour::StallBeforeHeaders).await;
-    let started = Instant::now();
-    let error = HttpKeyFetcher::with_timeout(server.url(), Duration::from_millis(500))
-        .unwrap()
-        .fetch()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error,
-        Error::KeyFetch(format!(
-            "{}: no complete answer within 500 ms",
-            server.url()
-        ))
-    );
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "{took:?}");
-}
-
-#[tokio::test]
-async fn a_body_that_stalls_midway_times_out() {
-    let server = JwksServer::start_with(Behaviour::StallMidBody).await;
-    let started = Instant::now();
-    let error = HttpKeyFetcher::with_timeout(server.url(), Duration::from_millis(500))
-        .unwrap()
-        .fetch()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error,
-        Error::KeyFetch(format!(
-            "{}: no complete answer within 500 ms",
-            server.url()
-        ))
-    );
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "{took:?}");
+async fn a_server_that_stalls_before_or_during_its_answer_times_out() {
+    for behaviour in [Behaviour::StallBeforeHeaders, Behaviour::StallMidBody] {
+        let server = JwksServer::start_with(behaviour.clone()).await;
+        let error = HttpKeyFetcher::with_timeout(server.url(), Duration::from_millis(500))
+            .unwrap()
+            .fetch()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            Error::KeyFetch(format!(
+                "{}: no complete answer within 500 ms",
+                server.url()
+            )),
+            "{behaviour:?}"
+        );
+    }
 }
 
 #[test]

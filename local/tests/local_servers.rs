@@ -178,8 +178,10 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected_without_an_ans
         let received = read_to_close(&mut stream, Duration::from_secs(5)).await;
         let waited = started.elapsed();
         assert_eq!(String::from_utf8_lossy(&received), "", "{url}");
+        // Closed by the server (read_to_close fails past 5 s), and not before the
+        // header deadline: a lower bound, which a loaded machine cannot break.
         assert!(
-            waited >= Duration::from_millis(400) && waited < Duration::from_secs(3),
+            waited >= Duration::from_millis(400),
             "{url}: closed after {waited:?}"
         );
     }

@@ -7,9 +7,13 @@ use crate::value::Builtin;
 pub(crate) enum Node {
     Text(String),
     Reference(Reference),
+    /// `#set($name = value)`, or with `steps` `#set($name.a[0].b = value)`: the steps but
+    /// the last are read, the last (a property or index) is assigned.
     Set {
         name: String,
+        steps: Vec<Step>,
         value: Expr,
+        offset: usize,
     },
     If {
         branches: Vec<(Expr, Vec<Node>)>,
@@ -17,9 +21,18 @@ pub(crate) enum Node {
     },
     Foreach {
         variable: String,
-        iterable: Reference,
+        iterable: Expr,
         body: Vec<Node>,
     },
+    /// `#define($name) body #end`: `$name` renders the body when referenced.
+    Define {
+        name: String,
+        body: Vec<Node>,
+    },
+    /// `#break`: leaves the innermost `#foreach` (or the template).
+    Break,
+    /// `#stop`: ends rendering; what was rendered so far is the output.
+    Stop,
 }
 
 /// `$root.step.step(...)[...]`, in any of its notations.
@@ -73,6 +86,22 @@ pub(crate) enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Compare(Comparison, Box<Expr>, Box<Expr>),
+    Arithmetic(Arithmetic, Box<Expr>, Box<Expr>),
+    /// `[a, b]`
+    List(Vec<Expr>),
+    /// `{"k": v}`
+    Map(Vec<(Expr, Expr)>),
+    /// `[from..to]`
+    Range(Box<Expr>, Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arithmetic {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

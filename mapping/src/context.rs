@@ -25,6 +25,19 @@ use std::collections::BTreeMap;
 /// | `headers`         | `$input.params('x')`, `$input.params().header`          |
 /// | `error`           | `$context.error.<key>` (gateway response templates)     |
 ///
+/// The other `$context` variables of REST APIs are derived, as a local stack has no
+/// account or deployment: `accountId` `000000000000`; `apiId` and `domainPrefix`
+/// `localapi00`; `domainName` the `Host` header (else `localapi00.execute-api.localhost`,
+/// and then `domainPrefix` is its first label); `resourceId` and `deploymentId` six
+/// characters derived from the resource path and the stage; `extendedRequestId` derived
+/// from the request ID; `requestTime` (`01/Dec/2026:19:14:11 +0000`) and
+/// `requestTimeEpoch` the time of rendering; `protocol` `HTTP/1.1`; `isCanaryRequest`,
+/// `wafResponseCode`, `webaclArn`, `awsEndpointRequestId` null. `$context.identity.*`
+/// other than `sourceIp` and `userAgent` are null, as AWS gives them for a caller
+/// without an IAM identity (LocalStack's aws-validated
+/// `test_apigateway_lambda.snapshot.json`: `accessKey`, `accountId`, `caller`, ...
+/// `userArn` all null).
+///
 /// The authorizer's context values are strings here: API Gateway hands numbers and
 /// booleans to templates in their string form (`42`, `true`) too.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

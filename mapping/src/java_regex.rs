@@ -67,6 +67,15 @@ impl ReplaceAll {
     /// resumes at its end, where an empty match is allowed (`"baaac"` with `a*` and `-`
     /// gives `-b--c-`).
     pub(crate) fn replace_all<'h>(&self, input: &'h str) -> Result<Cow<'h, str>, ReplaceError> {
+        self.replace(input, false)
+    }
+
+    /// `input.replaceFirst(pattern, replacement)`.
+    pub(crate) fn replace_first<'h>(&self, input: &'h str) -> Result<Cow<'h, str>, ReplaceError> {
+        self.replace(input, true)
+    }
+
+    fn replace<'h>(&self, input: &'h str, first_only: bool) -> Result<Cow<'h, str>, ReplaceError> {
         let Some(first) = self.regex.find(input) else {
             return Ok(Cow::Borrowed(input));
         };
@@ -98,6 +107,9 @@ impl ReplaceAll {
                 (found.start(), found.end())
             };
             copied = end;
+            if first_only {
+                break;
+            }
             if start == end {
                 let Some(next) = input[end..].chars().next() else {
                     break;
@@ -116,6 +128,64 @@ impl ReplaceAll {
         out.push_str(&input[copied..]);
         Ok(Cow::Owned(out))
     }
+}
+
+/// A Java pattern compiled for `split` and `matches`.
+pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    let translated = translate(pattern)?;
+    Regex::new(&translated).map_err(|error| format!("invalid pattern: {error}"))
+}
+
+/// `input.matches(pattern)`: the whole string must match.
+pub(crate) fn matches_whole(pattern: &str, input: &str) -> Result<bool, String> {
+    let translated = translate(pattern)?;
+    let anchored = Regex::new(&format!(r"\A(?:{translated})\z"))
+        .map_err(|error| format!("invalid pattern: {error}"))?;
+    Ok(anchored.is_match(input))
+}
+
+/// `input.split(pattern, limit)` as Java 8+ does it: a zero-width match at the start
+/// yields no leading empty string; with `limit` 0 trailing empty strings are dropped;
+/// with a positive `limit` at most `limit` pieces; the search resumes one character on
+/// after an empty match, as `Matcher.find` does.
+pub(crate) fn split(regex: &Regex, input: &str, limit: i64) -> Result<Vec<String>, ReplaceError> {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut index = 0;
+    let mut search = 0;
+    while search <= input.len() {
+        if limit > 0 && pieces.len() as i64 >= limit - 1 {
+            break;
+        }
+        let Some(found) = regex.find_at(input, search) else {
+            break;
+        };
+        let (start, end) = (found.start(), found.end());
+        if !(index == 0 && start == 0 && end == 0) {
+            pieces.push(input[index..start].to_owned());
+            index = end;
+        }
+        if start == end {
+            let Some(next) = input[end..].chars().next() else {
+                break;
+            };
+            if next.len_utf16() == 2 {
+                return Err(ReplaceError::SplitsSurrogatePair);
+            }
+            search = end + next.len_utf8();
+        } else {
+            search = end;
+        }
+    }
+    if pieces.is_empty() && index == 0 {
+        return Ok(vec![input.to_owned()]);
+    }
+    pieces.push(input[index..].to_owned());
+    if limit == 0 {
+        while pieces.last().is_some_and(String::is_empty) {
+            pieces.pop();
+        }
+    }
+    Ok(pieces)
 }
 
 impl Replacement {

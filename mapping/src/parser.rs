@@ -5,16 +5,14 @@
 //! string literal's backslashes mean, where a reference ends. The lexical rules follow
 //! Velocity 1.7's `Parser.jjt`; the comments say which rule each branch mirrors.
 
-use crate::ast::{Comparison, Expr, ExprKind, Node, Reference, Step};
+use crate::ast::{Arithmetic, Comparison, Expr, ExprKind, Node, Reference, Step};
 use crate::error::{Pending, PendingKind};
 use crate::java_regex::ReplaceAll;
 use crate::value::Builtin;
 
 /// Velocity directives this renderer knows but refuses (they would need macros, other
 /// templates, or control flow API Gateway templates do not use).
-const UNSUPPORTED_DIRECTIVES: &[&str] = &[
-    "macro", "define", "parse", "include", "evaluate", "break", "stop",
-];
+const UNSUPPORTED_DIRECTIVES: &[&str] = &["macro", "parse", "include", "evaluate"];
 
 /// Parses a whole template. `base` is added to every offset (non-zero for the body of an
 /// interpolated string literal, so errors point into the enclosing template).
@@ -24,6 +22,8 @@ pub(crate) fn parse(source: &str, base: usize) -> Result<Vec<Node>, Pending> {
         b: source.as_bytes(),
         pos: 0,
         base,
+        lex: Lex::Default,
+        lex_stack: Vec::new(),
     };
     let (nodes, end, offset) = parser.block()?;
     match end {
@@ -52,6 +52,35 @@ struct Parser<'s> {
     b: &'s [u8],
     pos: usize,
     base: usize,
+    /// A model of Velocity 1.7's lexical state around references, as far as it changes
+    /// what text means: after `$a.b` (REFMODIFIER) `##` is text, and `#set` or a nested
+    /// reference returns to that state.
+    lex: Lex,
+    lex_stack: Vec<Lex>,
+}
+
+/// The lexical states of Velocity 1.7's `Parser.jjt` that text after a reference depends
+/// on (the others are inside directives and references, which this parser reads itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    Default,
+    /// After `$a`, `$a.b()` or `$a[0]`.
+    Reference,
+    /// After `$a.b`.
+    RefModifier,
+}
+
+fn reference_ends_with_property(reference: &Reference) -> bool {
+    match reference
+        .steps
+        .iter()
+        .rev()
+        .find(|s| !matches!(s, Step::Index { .. }))
+    {
+        // `$a.b[0]` returns to REFMODIFIER after the index; `$a[0]` to REFERENCE.
+        Some(Step::Property { .. }) => true,
+        _ => false,
+    }
 }
 
 fn push_text(nodes: &mut Vec<Node>, text: &str) {
@@ -80,6 +109,17 @@ fn is_directive_char(b: u8) -> bool {
 }
 
 impl Parser<'_> {
+    fn lex_pop(&mut self) {
+        self.lex = self.lex_stack.pop().unwrap_or(Lex::Default);
+    }
+
+    /// A character no reference state has a token for pops them all.
+    fn lex_reset(&mut self) {
+        while matches!(self.lex, Lex::Reference | Lex::RefModifier) {
+            self.lex_pop();
+        }
+    }
+
     fn at(&self, i: usize) -> Option<u8> {
         self.b.get(i).copied()
     }
@@ -169,19 +209,60 @@ impl Parser<'_> {
                 continue;
             }
             match c {
-                b'$' => match self.reference()? {
-                    Some(reference) => nodes.push(Node::Reference(reference)),
-                    None => {
-                        push_text(&mut nodes, "$");
-                        self.pos += 1;
+                b'$' => {
+                    // DOLLAR: a reference ends the one before it.
+                    if self.lex == Lex::Reference {
+                        self.lex_pop();
                     }
-                },
+                    self.lex_stack.push(self.lex);
+                    match self.reference()? {
+                        Some(reference) => {
+                            self.lex = if self.b[self.pos - 1] == b'}' {
+                                // RCURLY pops back.
+                                self.lex_stack.pop().unwrap_or(Lex::Default)
+                            } else if reference_ends_with_property(&reference) {
+                                Lex::RefModifier
+                            } else {
+                                Lex::Reference
+                            };
+                            nodes.push(Node::Reference(reference));
+                        }
+                        None => {
+                            self.lex_pop();
+                            if self.base == 0 && self.pos + 1 == self.b.len() {
+                                return Err(self.syntax(
+                                    self.pos,
+                                    "a `$` as the last character of a template is a lexical \
+                                     error in Velocity 1.7",
+                                ));
+                            }
+                            push_text(&mut nodes, "$");
+                            self.pos += 1;
+                        }
+                    }
+                }
+                // In the REFMODIFIER state (after `$a.b`) Velocity 1.7 has no `##` token:
+                // the two `#` are text.
+                b'#' if self.lex == Lex::RefModifier && self.b[self.pos..].starts_with(b"##") => {
+                    self.lex_pop();
+                    push_text(&mut nodes, "##");
+                    self.pos += 2;
+                }
                 b'#' => {
+                    let rest = &self.b[self.pos..];
+                    // `#*` and `#[[` push and pop the state; `##` and other `#`s (HASH)
+                    // end a reference first.
+                    if !(rest.starts_with(b"#*") || rest.starts_with(b"#[["))
+                        && matches!(self.lex, Lex::Reference | Lex::RefModifier)
+                    {
+                        self.lex_pop();
+                    }
                     if let Some((end, at)) = self.hash(&mut nodes)? {
                         return Ok((nodes, end, self.offset(at)));
                     }
                 }
                 b'\\' => {
+                    self.lex_reset();
                     let start = self.pos;
                     while self.peek() == Some(b'\\') {
                         self.pos += 1;
@@ -196,7 +277,59 @@ impl Parser<'_> {
                     }
                     push_text(&mut nodes, &self.src[start..self.pos]);
                 }
+                // In a reference state `{` and `}` are tokens of their own (LCURLY,
+                // RCURLY): whitespace after them starts a new token, where `#set` can
+                // eat it.
+                b'{' | b'}' if matches!(self.lex, Lex::Reference | Lex::RefModifier) => {
+                    if c == b'}' {
+                        self.lex_pop();
+                    }
+                    push_text(&mut nodes, if c == b'}' { "}" } else { "{" });
+                    self.pos += 1;
+                }
+                // In REFERENCE state (after `$a.m()` or a `#set` that returned there) a
+                // `.name` is a DOT and an IDENTIFIER: text here, and the state is
+                // REFMODIFIER after it.
+                b'.' if self.lex == Lex::Reference
+                    && self
+                        .at(self.pos + 1)
+                        .is_some_and(|b| b.is_ascii_alphabetic()) =>
+                {
+                    let start = self.pos;
+                    self.pos += 1;
+                    while self.peek().is_some_and(is_identifier_char) {
+                        self.pos += 1;
+                    }
+                    push_text(&mut nodes, &self.src[start..self.pos]);
+                    self.lex = Lex::RefModifier;
+                }
+                // In a reference state letters are an IDENTIFIER token: whitespace after
+                // them starts a new token (where `#set` can eat it), and a `.name` after
+                // them is a DOT that Velocity 1.7 drops from the output.
+                _ if is_identifier_start(c)
+                    && matches!(self.lex, Lex::Reference | Lex::RefModifier) =>
+                {
+                    let start = self.pos;
+                    while self.peek().is_some_and(is_identifier_char) {
+                        self.pos += 1;
+                    }
+                    if self.peek() == Some(b'.')
+                        && self
+                            .at(self.pos + 1)
+                            .is_some_and(|b| b.is_ascii_alphabetic())
+                    {
+                        return Err(self.unsupported(
+                            start,
+                            "text like `x.y` directly after a reference (Velocity 1.7 reads \
+                             it as part of the reference and drops `.y`); put a space or \
+                             ${...} around the reference",
+                        ));
+                    }
+                    push_text(&mut nodes, &self.src[start..self.pos]);
+                }
                 _ => {
+                    // Any other character ends the references open (REFERENCE_TERMINATOR).
+                    self.lex_reset();
                     let start = self.pos;
                     while self
                         .peek()
@@ -253,8 +386,31 @@ impl Parser<'_> {
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || (b == b'@' && !bracketed));
         let name_end = self.word_at(name_start);
         if !first_ok || (bracketed && self.at(name_end) != Some(b'}')) {
-            push_text(nodes, "#");
-            self.pos = start + 1;
+            if self.base == 0 && start + 1 == self.b.len() {
+                return Err(self.syntax(
+                    start,
+                    "a `#` as the last character of a template is a lexical error in Velocity 1.7",
+                ));
+            }
+            // In PRE_DIRECTIVE a number is a token of its own (INTEGER_LITERAL), so
+            // whitespace after `#1` starts a new token, where `#set` can eat it.
+            let mut end = start + 1;
+            if self.at(end) == Some(b'-') && self.at(end + 1).is_some_and(|b| b.is_ascii_digit()) {
+                end += 1;
+            }
+            let digits_start = end;
+            while self.at(end).is_some_and(|b| b.is_ascii_digit()) {
+                end += 1;
+            }
+            // FLOATING_POINT_LITERAL: `1.` and `1.5` are one token too.
+            if end > digits_start && self.at(end) == Some(b'.') && self.at(end + 1) != Some(b'.') {
+                end += 1;
+                while self.at(end).is_some_and(|b| b.is_ascii_digit()) {
+                    end += 1;
+                }
+            }
+            push_text(nodes, &self.src[start..end]);
+            self.pos = end;
             return Ok(None);
         }
         let name = &self.src[name_start..name_end];
@@ -283,9 +439,33 @@ impl Parser<'_> {
                 Ok(None)
             }
             "set" => Err(self.syntax(start, "#set must be followed by ($name = value)")),
-            _ if UNSUPPORTED_DIRECTIVES.contains(&name) || name.starts_with('@') => {
-                Err(self.unsupported(start, format!("the #{name} directive")))
+            "break" => {
+                nodes.push(Node::Break);
+                Ok(None)
             }
+            "stop" => {
+                nodes.push(Node::Stop);
+                Ok(None)
+            }
+            "define" => {
+                let node = self.define_directive(start)?;
+                nodes.push(node);
+                Ok(None)
+            }
+            "macro" => Err(self.unsupported(
+                start,
+                "the #macro directive: API Gateway does not run Velocimacros (projects report \
+                 AWS rejecting them, e.g. openedx/edx-enterprise pull request 154; AWS's \
+                 documentation does not list them)",
+            )),
+            _ if UNSUPPORTED_DIRECTIVES.contains(&name) || name.starts_with('@') => Err(self
+                .unsupported(
+                    start,
+                    format!(
+                        "the #{name} directive: it loads or evaluates other templates, which \
+                         API Gateway has no way to provide"
+                    ),
+                )),
             _ => {
                 let mut i = self.pos;
                 while matches!(self.at(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -372,16 +552,14 @@ impl Parser<'_> {
         }
         self.pos = word_end;
         self.skip_whitespace();
-        let iterable_at = self.pos;
         let iterable = match self.peek() {
-            Some(b'$') => self.reference()?,
-            _ => None,
-        };
-        let Some(iterable) = iterable else {
-            return Err(self.unsupported(
-                iterable_at,
-                "#foreach over anything but a reference (a literal list or range)",
-            ));
+            Some(b'$' | b'[' | b'{') => self.primary()?,
+            _ => {
+                return Err(self.syntax(
+                    self.pos,
+                    "#foreach iterates over a $reference, a [list] or a [range]",
+                ));
+            }
         };
         self.skip_whitespace();
         if self.peek() != Some(b')') {
@@ -399,6 +577,31 @@ impl Parser<'_> {
             BlockEnd::Eof => Err(self.syntax(start, "#foreach has no matching #end")),
             BlockEnd::Else | BlockEnd::ElseIf(_) => {
                 Err(Pending::syntax(at, "#else or #elseif inside #foreach"))
+            }
+        }
+    }
+
+    /// `#define($name) ... #end` after `#define`.
+    fn define_directive(&mut self, start: usize) -> Result<Node, Pending> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'(') {
+            return Err(self.syntax(start, "#define must be followed by ($name)"));
+        }
+        self.pos += 1;
+        self.skip_whitespace();
+        let name = self.simple_variable("#define")?;
+        self.skip_whitespace();
+        if self.peek() != Some(b')') {
+            return Err(self.syntax(self.pos, "expected `)` to close #define(...)"));
+        }
+        self.pos += 1;
+        self.eat_line_end();
+        let (body, end, at) = self.block()?;
+        match end {
+            BlockEnd::End => Ok(Node::Define { name, body }),
+            BlockEnd::Eof => Err(self.syntax(start, "#define has no matching #end")),
+            BlockEnd::Else | BlockEnd::ElseIf(_) => {
+                Err(Pending::syntax(at, "#else or #elseif inside #define"))
             }
         }
     }
@@ -422,7 +625,16 @@ impl Parser<'_> {
     /// After `#set(` (already consumed): `$name = expression )`.
     fn set_directive(&mut self) -> Result<Node, Pending> {
         self.skip_whitespace();
-        let name = self.simple_variable("#set")?;
+        let at = self.pos;
+        if self.peek() != Some(b'$') {
+            return Err(self.syntax(at, "expected a $variable in #set"));
+        }
+        let Some(target) = self.reference()? else {
+            return Err(self.syntax(at, "expected a $variable in #set"));
+        };
+        if matches!(target.steps.last(), Some(Step::Method { .. })) {
+            return Err(self.syntax(at, "#set cannot assign to a method call"));
+        }
         self.skip_whitespace();
         if self.peek() != Some(b'=') || self.at(self.pos + 1) == Some(b'=') {
             return Err(self.syntax(self.pos, "expected `=` in #set($name = value)"));
@@ -435,7 +647,12 @@ impl Parser<'_> {
         }
         self.pos += 1;
         self.eat_line_end();
-        Ok(Node::Set { name, value })
+        Ok(Node::Set {
+            name: target.root,
+            steps: target.steps,
+            value,
+            offset: target.offset,
+        })
     }
 
     /// A reference at `$`. Returns `None` (consuming nothing) when no identifier follows,
@@ -675,7 +892,7 @@ impl Parser<'_> {
     }
 
     fn relational(&mut self) -> Result<Expr, Pending> {
-        let mut left = self.unary()?;
+        let mut left = self.additive()?;
         loop {
             self.skip_whitespace();
             let at = self.pos;
@@ -697,15 +914,53 @@ impl Parser<'_> {
             } else if self.keyword("gt") {
                 (Comparison::Gt, 2)
             } else {
-                if matches!(self.peek(), Some(b'+' | b'-' | b'*' | b'/' | b'%')) {
-                    return Err(self.unsupported(at, "arithmetic (+ - * / %)"));
-                }
                 return Ok(left);
             };
             self.pos += len;
-            let right = self.unary()?;
+            let right = self.additive()?;
             left = Expr {
                 kind: ExprKind::Compare(comparison, Box::new(left), Box::new(right)),
+                offset: self.offset(at),
+            };
+        }
+    }
+
+    /// `+` and `-` (Velocity 1.7's `AdditiveExpression`).
+    fn additive(&mut self) -> Result<Expr, Pending> {
+        let mut left = self.multiplicative()?;
+        loop {
+            self.skip_whitespace();
+            let at = self.pos;
+            let op = match self.peek() {
+                Some(b'+') => Arithmetic::Add,
+                Some(b'-') => Arithmetic::Sub,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.multiplicative()?;
+            left = Expr {
+                kind: ExprKind::Arithmetic(op, Box::new(left), Box::new(right)),
+                offset: self.offset(at),
+            };
+        }
+    }
+
+    /// `*`, `/`, `%` (`MultiplicativeExpression`).
+    fn multiplicative(&mut self) -> Result<Expr, Pending> {
+        let mut left = self.unary()?;
+        loop {
+            self.skip_whitespace();
+            let at = self.pos;
+            let op = match self.peek() {
+                Some(b'*') => Arithmetic::Mul,
+                Some(b'/') => Arithmetic::Div,
+                Some(b'%') => Arithmetic::Mod,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.unary()?;
+            left = Expr {
+                kind: ExprKind::Arithmetic(op, Box::new(left), Box::new(right)),
                 offset: self.offset(at),
             };
         }
@@ -755,10 +1010,8 @@ impl Parser<'_> {
                 self.pos += 1;
                 return Ok(inner);
             }
-            Some(b'[') => {
-                return Err(self.unsupported(at, "list literals and ranges ([a, b], [1..3])"));
-            }
-            Some(b'{') => return Err(self.unsupported(at, "map literals ({\"a\": 1})")),
+            Some(b'[') => return self.list_or_range(),
+            Some(b'{') => return self.map_literal(),
             _ if self.keyword("true") => {
                 self.pos += 4;
                 ExprKind::Bool(true)
@@ -776,6 +1029,100 @@ impl Parser<'_> {
             }
         };
         Ok(Expr { kind, offset })
+    }
+
+    /// `[a, b]` or `[from..to]` at `[`.
+    fn list_or_range(&mut self) -> Result<Expr, Pending> {
+        let at = self.pos;
+        let offset = self.offset(at);
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut items = Vec::new();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Expr {
+                kind: ExprKind::List(items),
+                offset,
+            });
+        }
+        loop {
+            let item = self.parameter()?;
+            self.skip_whitespace();
+            if items.is_empty() && self.b[self.pos..].starts_with(b"..") {
+                self.pos += 2;
+                let to = self.parameter()?;
+                self.skip_whitespace();
+                if self.peek() != Some(b']') {
+                    return Err(self.syntax(self.pos, "expected `]` to close the range"));
+                }
+                self.pos += 1;
+                return Ok(Expr {
+                    kind: ExprKind::Range(Box::new(item), Box::new(to)),
+                    offset,
+                });
+            }
+            items.push(item);
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Expr {
+                        kind: ExprKind::List(items),
+                        offset,
+                    });
+                }
+                _ => return Err(self.syntax(self.pos, "expected `,` or `]` in a list")),
+            }
+        }
+    }
+
+    /// `{k: v, ...}` at `{`.
+    fn map_literal(&mut self) -> Result<Expr, Pending> {
+        let offset = self.offset(self.pos);
+        self.pos += 1;
+        self.skip_whitespace();
+        let mut entries = Vec::new();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Expr {
+                kind: ExprKind::Map(entries),
+                offset,
+            });
+        }
+        loop {
+            let key = self.parameter()?;
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.syntax(self.pos, "expected `:` in a map literal"));
+            }
+            self.pos += 1;
+            let value = self.parameter()?;
+            entries.push((key, value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Expr {
+                        kind: ExprKind::Map(entries),
+                        offset,
+                    });
+                }
+                _ => return Err(self.syntax(self.pos, "expected `,` or `}` in a map literal")),
+            }
+        }
+    }
+
+    /// Velocity's `Parameter`: a literal, list, map, range or reference; no operators.
+    fn parameter(&mut self) -> Result<Expr, Pending> {
+        self.skip_whitespace();
+        if self.peek() == Some(b'(') {
+            return Err(self.syntax(
+                self.pos,
+                "expected a value: a $reference, string, number, boolean, [list] or {map}",
+            ));
+        }
+        self.primary()
     }
 
     fn number(&mut self) -> Result<ExprKind, Pending> {

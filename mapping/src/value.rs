@@ -1,6 +1,7 @@
 //! Values a template computes with, JSON in and out, and the JSONPath subset.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
@@ -17,9 +18,17 @@ pub(crate) enum Value<'a> {
     Int(i64),
     Float(f64),
     Str(Cow<'a, str>),
-    List(Rc<Vec<Value<'a>>>),
-    /// An ordered map (JSON objects keep their document order, as Java's do).
-    Map(Rc<Vec<(String, Value<'a>)>>),
+    /// A Java `char` (from `charAt`): renders as the character, but has none of
+    /// String's methods.
+    Char(char),
+    /// A `java.util.List`: shared and mutable, as in Java (`#set($b = $a)` aliases).
+    List(Rc<RefCell<ListData<'a>>>),
+    /// A `String[]` (from `split`): Velocity indexes and iterates it, but renders it as
+    /// `[Ljava.lang.String;@hash`, so rendering it is refused.
+    Array(Rc<Vec<Value<'a>>>),
+    /// An ordered map (JSON objects keep their document order, as Java's `LinkedHashMap`
+    /// and Velocity's map literals do); shared and mutable.
+    Map(Rc<RefCell<Vec<(String, Value<'a>)>>>),
     /// A map of strings straight from the request context.
     StrMap(&'a BTreeMap<String, String>),
     Builtin(Builtin),
@@ -28,6 +37,31 @@ pub(crate) enum Value<'a> {
         index: usize,
         has_next: bool,
     },
+    /// A `#define` block: rendered where referenced.
+    Block(&'a [crate::ast::Node]),
+}
+
+/// A list's elements, and whether it came from JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct ListData<'a> {
+    pub(crate) items: Vec<Value<'a>>,
+    /// A JSON array (`$input.path`, `$util.parseJson`): AWS renders it as JSON
+    /// (`[{"foo":"bar"}]`), where a Velocity list renders as `[a, b]` (LocalStack's
+    /// aws-validated test_input_path_template_formatting).
+    pub(crate) json: bool,
+}
+
+impl<'a> std::ops::Deref for ListData<'a> {
+    type Target = Vec<Value<'a>>;
+    fn deref(&self) -> &Self::Target {
+        &self.items
+    }
+}
+
+impl std::ops::DerefMut for ListData<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.items
+    }
 }
 
 /// The objects API Gateway puts in a template's context.
@@ -53,7 +87,103 @@ impl Builtin {
     }
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
+    pub(crate) fn list(items: Vec<Value<'a>>) -> Self {
+        Value::List(Rc::new(RefCell::new(ListData { items, json: false })))
+    }
+
+    pub(crate) fn json_list(items: Vec<Value<'a>>) -> Self {
+        Value::List(Rc::new(RefCell::new(ListData { items, json: true })))
+    }
+
+    pub(crate) fn map(entries: Vec<(String, Value<'a>)>) -> Self {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    /// A copy that shares nothing mutable with `self` (each `$input.path` call hands out
+    /// a fresh object, as API Gateway parses the body per call).
+    pub(crate) fn deep_copy(&self) -> Self {
+        match self {
+            Value::List(items) => {
+                let items = items.borrow();
+                let copied = items.iter().map(Value::deep_copy).collect();
+                if items.json {
+                    Value::json_list(copied)
+                } else {
+                    Value::list(copied)
+                }
+            }
+            Value::Map(entries) => Value::map(
+                entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// Java's `toString()` as Velocity renders it: collections as `[a, b]` and `{k=v}`
+    /// (`AbstractCollection` and `AbstractMap`), null inside them as `null`. `Err` names
+    /// a value whose Java form is not emulated.
+    pub(crate) fn write_java(&self, out: &mut String) -> Result<(), &'static str> {
+        self.write_java_nested(out, 0)
+    }
+
+    fn write_java_nested(&self, out: &mut String, depth: usize) -> Result<(), &'static str> {
+        // A collection can contain itself (`#set($m.k = $m)`); Java prints
+        // `(this Map)` for the direct case only, so deep nesting is refused.
+        if depth > 64 {
+            return Err("a collection nested more than 64 deep (or containing itself)");
+        }
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::List(items) if items.borrow().json => {
+                write_json(self, out).map_err(|_| "a JSON list holding a non-JSON value")?;
+            }
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_java_nested(out, depth + 1)?;
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (i, (key, item)) in entries.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(key);
+                    out.push('=');
+                    item.write_java_nested(out, depth + 1)?;
+                }
+                out.push('}');
+            }
+            Value::StrMap(map) => {
+                out.push('{');
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(key);
+                    out.push('=');
+                    out.push_str(item);
+                }
+                out.push('}');
+            }
+            other => match other.scalar_string() {
+                Some(text) => out.push_str(&text),
+                None => return Err(other.type_name()),
+            },
+        }
+        Ok(())
+    }
+
     /// What the value is, for error messages.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
@@ -61,7 +191,10 @@ impl Value<'_> {
             Value::Bool(_) => "a boolean",
             Value::Int(_) | Value::Float(_) => "a number",
             Value::Str(_) => "a string",
+            Value::Char(_) => "a char",
             Value::List(_) => "a list",
+            Value::Array(_) => "an array (String[])",
+            Value::Block(_) => "a #define block",
             Value::Map(_) | Value::StrMap(_) => "a map",
             Value::Builtin(Builtin::Context) => "$context",
             Value::Builtin(Builtin::Identity) => "$context.identity",
@@ -78,6 +211,7 @@ impl Value<'_> {
     pub(crate) fn scalar_string(&self) -> Option<Cow<'_, str>> {
         match self {
             Value::Str(s) => Some(Cow::Borrowed(s)),
+            Value::Char(c) => Some(Cow::Owned(c.to_string())),
             Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Value::Int(i) => Some(Cow::Owned(i.to_string())),
             Value::Float(f) => Some(Cow::Owned(java_double(*f))),
@@ -115,18 +249,20 @@ pub(crate) fn java_double(f: f64) -> String {
 
 /// A JSON document parsed into a [`Value`], keeping object keys in document order (a
 /// repeated key keeps its first position and its last value, like Java's `LinkedHashMap`).
-pub(crate) struct Json(pub(crate) Value<'static>);
+pub(crate) struct Json<'a>(pub(crate) Value<'a>);
 
-impl<'de> Deserialize<'de> for Json {
+impl<'de, 'a> Deserialize<'de> for Json<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor).map(Json)
+        deserializer
+            .deserialize_any(JsonVisitor(std::marker::PhantomData))
+            .map(Json)
     }
 }
 
-struct JsonVisitor;
+struct JsonVisitor<'a>(std::marker::PhantomData<Value<'a>>);
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Value<'static>;
+impl<'de, 'a> Visitor<'de> for JsonVisitor<'a> {
+    type Value = Value<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
@@ -160,23 +296,23 @@ impl<'de> Visitor<'de> for JsonVisitor {
         while let Some(Json(item)) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Value::List(Rc::new(items)))
+        Ok(Value::json_list(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries: Vec<(String, Value<'static>)> = Vec::new();
+        let mut entries: Vec<(String, Value<'a>)> = Vec::new();
         while let Some((key, Json(value))) = map.next_entry::<String, Json>()? {
             match entries.iter_mut().find(|(k, _)| *k == key) {
                 Some(entry) => entry.1 = value,
                 None => entries.push((key, value)),
             }
         }
-        Ok(Value::Map(Rc::new(entries)))
+        Ok(Value::map(entries))
     }
 }
 
 /// Parses JSON text into a [`Value`].
-pub(crate) fn parse_json(text: &str) -> Result<Value<'static>, String> {
-    serde_json::from_str::<Json>(text)
+pub(crate) fn parse_json<'a>(text: &str) -> Result<Value<'a>, String> {
+    serde_json::from_str::<Json<'a>>(text)
         .map(|Json(value)| value)
         .map_err(|error| error.to_string())
 }
@@ -194,7 +330,7 @@ pub(crate) fn write_json(value: &Value<'_>, out: &mut String) -> Result<(), Stri
         Value::Str(s) => out.push_str(&serde_json::to_string(s.as_ref()).expect("a str")),
         Value::List(items) => {
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.borrow().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -204,7 +340,7 @@ pub(crate) fn write_json(value: &Value<'_>, out: &mut String) -> Result<(), Stri
         }
         Value::Map(entries) => {
             out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
+            for (i, (key, item)) in entries.borrow().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -278,12 +414,14 @@ pub(crate) fn parse_json_path(path: &str) -> Result<Vec<PathStep>, String> {
 }
 
 /// Follows a parsed JSONPath; `None` when a step does not exist.
-pub(crate) fn select<'v, 'a>(root: &'v Value<'a>, steps: &[PathStep]) -> Option<&'v Value<'a>> {
-    let mut current = root;
+pub(crate) fn select<'a>(root: &Value<'a>, steps: &[PathStep]) -> Option<Value<'a>> {
+    let mut current = root.clone();
     for step in steps {
-        current = match (step, current) {
-            (PathStep::Key(key), Value::Map(entries)) => &entries.iter().find(|(k, _)| k == key)?.1,
-            (PathStep::Index(index), Value::List(items)) => items.get(*index)?,
+        current = match (step, &current) {
+            (PathStep::Key(key), Value::Map(entries)) => {
+                entries.borrow().iter().find(|(k, _)| k == key)?.1.clone()
+            }
+            (PathStep::Index(index), Value::List(items)) => items.borrow().get(*index)?.clone(),
             _ => return None,
         };
     }

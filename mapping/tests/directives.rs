@@ -53,7 +53,7 @@ fn text_passes_through_unchanged() {
         ("", ""),
         ("{\"a\": [1, 2]}\n", "{\"a\": [1, 2]}\n"),
         ("héllo 😀 \\n \\ back\\slash", "héllo 😀 \\n \\ back\\slash"),
-        ("100% #fff $ $5 #", "100% #fff $ $5 #"),
+        ("100% #fff $ $5 # ", "100% #fff $ $5 # "),
     ]);
 }
 
@@ -139,7 +139,9 @@ fn empty_body_is_an_empty_object() {
     let empty = RenderContext::default();
     assert_eq!(render_with("$input.json('$')", &empty), "{}");
     assert_eq!(render_with("$input.path('$').size()", &empty), "0");
-    assert_eq!(render_with("[$input.body]", &empty), "[]");
+    // AWS: `$input.body` of a request without a body is `{}` (LocalStack's aws-validated
+    // test_input_body_formatting, test_apigateway_common.snapshot.json).
+    assert_eq!(render_with("[$input.body]", &empty), "[{}]");
 }
 
 #[test]

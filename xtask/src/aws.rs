@@ -117,7 +117,7 @@ pub fn offline_check_steps() -> Vec<Step> {
         Step::new(
             "arm64 emulation (qemu-user-static, libc6-arm64-cross)",
             "cargo",
-            &["xtask", "tools", "--arm64"],
+            &["xtask", "tools", "--debian", "arm64"],
         )
         .hint("install them by hand: apt-get install qemu-user-static libc6-arm64-cross"),
         // The artifact that deploys is the one tested: the same checks on sam build's

@@ -45,10 +45,42 @@ pub fn test_steps(quick: bool) -> Vec<Step> {
         .hint("rerun one crate with `cargo test -p <crate>`; add `-- --nocapture` for output"),
     );
     if !quick {
+        steps.extend(velocity_steps());
         steps.extend(crate::site::test_steps());
         steps.extend(aws::offline_check_steps());
     }
     steps
+}
+
+/// Installs Velocity 1.7 and a JDK when missing (a `dpkg-query` when present), then runs
+/// the differential test of the mapping crate against it.
+fn velocity_steps() -> Vec<Step> {
+    vec![
+        Step::new(
+            "Velocity 1.7 and a JDK (Debian packages)",
+            "cargo",
+            &["xtask", "tools", "--debian", "velocity"],
+        )
+        .hint("the lines above say what apt-get could not do"),
+        Step::new(
+            "mapping templates against Velocity 1.7 (differential)",
+            "cargo",
+            &[
+                "test",
+                "--locked",
+                "-p",
+                "mapping",
+                "--test",
+                "velocity",
+                "--",
+                "--ignored",
+            ],
+        )
+        .hint(
+            "the failure prints the seed and the smallest differing template; rerun with \
+             VELOCITY_SEED=<seed> cargo test -p mapping --test velocity -- --ignored --nocapture",
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -65,6 +97,8 @@ mod tests {
                 "formatting",
                 "lints",
                 "workspace tests",
+                "Velocity 1.7 and a JDK (Debian packages)",
+                "mapping templates against Velocity 1.7 (differential)",
                 "site tools (wasm32 target, trunk, wasm-bindgen, wasm-opt, chromium)",
                 "site lints (wasm32)",
                 "site build (release, size budget)",
@@ -76,6 +110,27 @@ mod tests {
                 "bootstraps under AWS's Runtime Interface Emulator",
                 "arm64 emulation (qemu-user-static, libc6-arm64-cross)",
                 "sam build's arm64 bootstraps under AWS's arm64 emulator (qemu)",
+            ]
+        );
+    }
+
+    #[test]
+    fn browser_tests_run_the_e2e_crate_with_its_ignored_tests() {
+        let steps = test_steps(false);
+        let browser = steps
+            .iter()
+            .find(|s| s.title == "browser tests (headless Chromium, local stack)")
+            .expect("the browser tests step");
+        assert_eq!(
+            browser.args,
+            [
+                "test",
+                "--locked",
+                "--package",
+                "e2e",
+                "--",
+                "--ignored",
+                "--test-threads=1"
             ]
         );
     }

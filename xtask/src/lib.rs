@@ -6,7 +6,8 @@
 //! cargo xtask test --quick  # the tests only
 //! cargo xtask site        # build site/dist and report its size
 //! cargo xtask tools       # install the site's build tools and Chromium (skips what is there)
-//! cargo xtask tools --arm64  # install qemu, which runs the arm64 Lambda builds here
+//! cargo xtask tools --debian arm64     # qemu, which runs the arm64 Lambda builds here
+//! cargo xtask tools --debian velocity  # Velocity 1.7 and a JDK (templates' differential test)
 //! ```
 //!
 //! Each step prints what it runs; a failure says which step and how to rerun it alone.
@@ -64,9 +65,10 @@ pub enum Task {
         /// Skip Chromium and chromedriver (only the build tools).
         #[arg(long)]
         no_browser: bool,
-        /// Only what runs the arm64 Lambda builds here (qemu-user-static, libc6-arm64-cross).
-        #[arg(long, conflicts_with = "no_browser")]
-        arm64: bool,
+        /// Only these Debian packages: `arm64` (qemu, which runs the arm64 Lambda builds
+        /// here) or `velocity` (Velocity 1.7 and a JDK, for the templates' differential test).
+        #[arg(long, value_enum, conflicts_with = "no_browser")]
+        debian: Option<tools::DebianTools>,
     },
 }
 
@@ -87,7 +89,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Task::Teardown(args) => deploy::teardown(&args),
         Task::Demo { stack_args } => demo::demo(&stack_args),
         Task::Site { allow_oversize } => site::build(!allow_oversize).map(drop),
-        Task::Tools { arm64: true, .. } => tools::ensure_arm64_emulation(),
+        Task::Tools {
+            debian: Some(set), ..
+        } => set.ensure(),
         Task::Tools { no_browser, .. } => tools::ensure_site_tools().and_then(|_| {
             if no_browser {
                 Ok(())
@@ -130,13 +134,19 @@ mod tests {
             cli.command,
             Task::Tools {
                 no_browser: true,
-                arm64: false
+                debian: None
             }
         ));
-        let cli = Cli::try_parse_from(["cargo xtask", "tools", "--arm64"]).unwrap();
-        assert!(matches!(cli.command, Task::Tools { arm64: true, .. }));
+        let cli = Cli::try_parse_from(["cargo xtask", "tools", "--debian", "velocity"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Task::Tools {
+                debian: Some(tools::DebianTools::Velocity),
+                ..
+            }
+        ));
         assert_eq!(
-            Cli::try_parse_from(["cargo xtask", "tools", "--arm64", "--no-browser"])
+            Cli::try_parse_from(["cargo xtask", "tools", "--debian", "arm64", "--no-browser"])
                 .unwrap_err()
                 .kind(),
             clap::error::ErrorKind::ArgumentConflict

@@ -335,13 +335,14 @@ pub fn test_steps() -> Vec<Step> {
         Step::new(
             "browser tests (headless Chromium, local stack)",
             "cargo",
+            // `#[ignore]`d in a plain `cargo test` (they need site/dist and Chromium), so
+            // `--ignored`, where a missing build or browser fails them; one at a time (each
+            // starts a Chromium).
             &[
                 "test",
                 "--locked",
                 "--package",
-                "site",
-                "--test",
-                "browser",
+                "e2e",
                 "--",
                 "--ignored",
                 "--test-threads=1",
@@ -350,7 +351,7 @@ pub fn test_steps() -> Vec<Step> {
         .dir(workspace_root())
         .hint(
             "screenshots and browser logs are in target/browser-tests/; rerun one with \
-             `cargo test -p site --test browser -- --ignored --nocapture <name>`",
+             `cargo test -p e2e -- --ignored --nocapture <name>`",
         ),
     ]
 }

@@ -501,24 +501,48 @@ pub fn ensure_browser() -> Result<(), String> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
-/// The Debian packages that run arm64 binaries here: qemu's user-mode emulator and the
-/// arm64 loader and libc (the paths are `local::rie`'s business).
-pub const ARM64_EMULATION_PACKAGES: [&str; 2] = ["qemu-user-static", "libc6-arm64-cross"];
+/// Sets of Debian packages a step of `cargo xtask test` needs beyond the site's tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DebianTools {
+    /// qemu's user-mode emulator and the arm64 loader and libc (the paths are
+    /// `local::rie`'s business): they run the arm64 bootstraps `sam build` produces, and
+    /// AWS's arm64 Runtime Interface Emulator, on this machine.
+    Arm64,
+    /// Apache Velocity 1.7 (the version API Gateway runs), the commons-lang 2 behind
+    /// `$util.escapeJavaScript`, and a JDK to compile the mapping crate's differential
+    /// test driver.
+    Velocity,
+}
 
-/// Installs [`ARM64_EMULATION_PACKAGES`] when missing: they run the arm64 bootstraps
-/// `sam build` produces, and AWS's arm64 Runtime Interface Emulator, on this machine.
-pub fn ensure_arm64_emulation() -> Result<(), String> {
-    let installed = ARM64_EMULATION_PACKAGES.iter().all(|package| {
-        Command::new("dpkg-query")
-            .args(["--show", "--showformat=${Status}", package])
-            .output()
-            .is_ok_and(|o| o.stdout == b"install ok installed")
-    });
-    if installed {
-        eprintln!("    {}: installed", ARM64_EMULATION_PACKAGES.join(", "));
-        return Ok(());
+impl DebianTools {
+    /// The packages of the set.
+    pub fn packages(self) -> &'static [&'static str] {
+        match self {
+            DebianTools::Arm64 => &["qemu-user-static", "libc6-arm64-cross"],
+            DebianTools::Velocity => &[
+                "velocity",
+                "libcommons-lang-java",
+                "libcommons-collections3-java",
+                "default-jdk-headless",
+            ],
+        }
     }
-    apt_install(&ARM64_EMULATION_PACKAGES)
+
+    /// Installs the set's packages when `dpkg-query` says one is missing.
+    pub fn ensure(self) -> Result<(), String> {
+        let packages = self.packages();
+        let installed = packages.iter().all(|package| {
+            Command::new("dpkg-query")
+                .args(["--show", "--showformat=${Status}", package])
+                .output()
+                .is_ok_and(|o| o.stdout == b"install ok installed")
+        });
+        if installed {
+            eprintln!("    {}: installed", packages.join(", "));
+            return Ok(());
+        }
+        apt_install(packages)
+    }
 }
 
 /// Where Debian puts Chromium.
