@@ -7,21 +7,19 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authorizer::{Authorizer, HttpKeyFetcher};
-use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
+use authorizer::{Authorizer, AuthorizerEvent, HttpKeyFetcher};
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+pub use crate::lambda::{AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn};
 
 use crate::rie::{self, Rie};
 use crate::runtime_api::{LambdaProcess, Outcome};
-
-/// A boxed, sendable future (what [`LambdaFunction::invoke`] returns).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The logical names `openapi.yaml` gives the functions (`${HelloFunction.Arn}`): the
 /// resources of `template.yaml`.
@@ -29,58 +27,58 @@ pub const HELLO_FUNCTION: &str = "HelloFunction";
 /// See [`HELLO_FUNCTION`].
 pub const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
 
-/// A Lambda function as API Gateway sees it.
-pub trait LambdaFunction: Send + Sync {
-    /// Invokes the function with `event`; `request_id` is the invocation's ID.
-    fn invoke(&self, event: Value, request_id: &str)
-    -> BoxFuture<'_, Result<Value, FunctionError>>;
+/// A REQUEST authorizer's library handler, in process (a learner's, e.g.
+/// `allow_deny_authorizer::function_handler`), to register under its template name.
+/// Its event is handed over typed; a TOKEN event (the definition says `type: token`)
+/// is converted through JSON, as `lambda_runtime` would deserialise it.
+pub fn request_authorizer<F, Fut, R, E>(handler: F) -> Arc<dyn LambdaFunction>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    R: Serialize,
+    E: Into<Diagnostic>,
+{
+    Arc::new(RequestAuthorizerHandler(handler))
 }
 
-/// A Lambda function error: what the runtime posts, and what API Gateway matches
-/// integration responses against (`errorMessage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FunctionError {
-    #[serde(rename = "errorType")]
-    pub error_type: String,
-    #[serde(rename = "errorMessage")]
-    pub error_message: String,
-}
+struct RequestAuthorizerHandler<F>(F);
 
-impl FunctionError {
-    /// The error as the JSON body Lambda returns (`{"errorMessage", "errorType"}`).
-    pub fn to_json(&self) -> Value {
-        json!({"errorMessage": self.error_message, "errorType": self.error_type})
+impl<F, Fut, R, E> LambdaFunction for RequestAuthorizerHandler<F>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+    R: Serialize,
+    E: Into<Diagnostic>,
+{
+    fn invoke(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let context = context(request_id);
+        let parsed = serde_json::from_value(event).map_err(unmarshal_error);
+        Box::pin(async move {
+            let result = (self.0)(LambdaEvent::new(parsed?, context)).await;
+            respond(result.map_err(Into::into))
+        })
     }
-}
 
-impl From<Diagnostic> for FunctionError {
-    fn from(diagnostic: Diagnostic) -> Self {
-        FunctionError {
-            error_type: diagnostic.error_type,
-            error_message: diagnostic.error_message,
+    fn invoke_authorizer(
+        &self,
+        event: AuthorizerRequest,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        match event {
+            AuthorizerRequest::Request(request) => {
+                let context = context(request_id);
+                let future = (self.0)(LambdaEvent::new(*request, context));
+                Box::pin(async move { respond(future.await.map_err(Into::into)) })
+            }
+            token @ AuthorizerRequest::Token(_) => match serde_json::to_value(&token) {
+                Ok(value) => self.invoke(value, request_id),
+                Err(e) => Box::pin(std::future::ready(Err(unmarshal_error(e)))),
+            },
         }
-    }
-}
-
-/// A function from an async closure: for tests that need an authorizer or a `hello`
-/// that answers something particular.
-pub fn from_fn<F, Fut>(f: F) -> Arc<dyn LambdaFunction>
-where
-    F: Fn(Value) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
-{
-    Arc::new(FnFunction(f))
-}
-
-struct FnFunction<F>(F);
-
-impl<F, Fut> LambdaFunction for FnFunction<F>
-where
-    F: Fn(Value) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
-{
-    fn invoke(&self, event: Value, _: &str) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        Box::pin((self.0)(event))
     }
 }
 
@@ -107,8 +105,27 @@ impl LambdaFunction for InProcessAuthorizer {
     ) -> BoxFuture<'_, Result<Value, FunctionError>> {
         let context = context(request_id);
         Box::pin(async move {
-            let request: ApiGatewayCustomAuthorizerRequest =
+            // Either shape, as the binary reads it (`authorizer::AuthorizerEvent`).
+            let request: AuthorizerEvent =
                 serde_json::from_value(event).map_err(unmarshal_error)?;
+            let result =
+                authorizer::function_handler(&self.0, LambdaEvent::new(request, context)).await;
+            respond(result.map_err(Diagnostic::from))
+        })
+    }
+
+    /// The event as the gateway built it, typed all the way (no JSON in between).
+    fn invoke_authorizer(
+        &self,
+        event: AuthorizerRequest,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let context = context(request_id);
+        let request = match event {
+            AuthorizerRequest::Token(token) => AuthorizerEvent::from(token),
+            AuthorizerRequest::Request(request) => AuthorizerEvent::Request(request),
+        };
+        Box::pin(async move {
             let result =
                 authorizer::function_handler(&self.0, LambdaEvent::new(request, context)).await;
             respond(result.map_err(Diagnostic::from))
