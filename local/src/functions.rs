@@ -74,7 +74,7 @@ where
                 let future = (self.0)(LambdaEvent::new(*request, context));
                 Box::pin(async move { respond(future.await.map_err(Into::into)) })
             }
-            token @ AuthorizerRequest::Token(_) => match serde_json::to_value(&token) {
+            token @ AuthorizerRequest::Token(_) => match token.to_json() {
                 Ok(value) => self.invoke(value, request_id),
                 Err(e) => Box::pin(std::future::ready(Err(unmarshal_error(e)))),
             },

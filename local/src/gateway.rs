@@ -362,11 +362,14 @@ impl Gateway {
 
         let mut authorizer_context = BTreeMap::new();
         if let Some(name) = &found.operation.authorizer {
+            // The resource part without a trailing slash (`/hello/` is `/hello`, see
+            // `ApiDefinition::find`), so a policy for `.../GET/hello` covers both. Not
+            // checked against AWS: no recorded methodArn for a trailing slash found.
             let method_arn = format!(
                 "arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{}/{}/{}",
                 self.stage,
                 call.method,
-                resource.trim_start_matches('/')
+                resource.trim_start_matches('/').trim_end_matches('/')
             );
             match self.authorize(call, &found, name, &method_arn).await {
                 Ok(context) => authorizer_context = context,

@@ -47,13 +47,34 @@ pub trait LambdaFunction: Send + Sync {
         event: AuthorizerRequest,
         request_id: &str,
     ) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        match serde_json::to_value(&event) {
+        match event.to_json() {
             Ok(value) => self.invoke(value, request_id),
             Err(e) => Box::pin(std::future::ready(Err(FunctionError {
                 error_type: "Runtime.SerializationError".into(),
                 error_message: e.to_string(),
             }))),
         }
+    }
+}
+
+impl AuthorizerRequest {
+    /// The JSON API Gateway posts. aws_lambda_events 1.2 writes a REQUEST event's
+    /// `queryStringParameters` as lists (its `QueryMap` has no single-value serialiser on
+    /// that struct); API Gateway sends one string per name (the last), so that one
+    /// field is written here from the typed map.
+    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        if let AuthorizerRequest::Request(request) = self
+            && let Some(object) = value.as_object_mut()
+        {
+            let single: serde_json::Map<String, Value> = request
+                .query_string_parameters
+                .iter()
+                .map(|(name, value)| (name.to_owned(), Value::from(value)))
+                .collect();
+            object.insert("queryStringParameters".into(), Value::Object(single));
+        }
+        Ok(value)
     }
 }
 
