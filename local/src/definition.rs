@@ -725,7 +725,8 @@ fn compile_request_authorizer(
 
 /// One mapping expression of a REQUEST authorizer's `identitySource`.
 fn identity_source(at: &str, expression: &str) -> Result<IdentitySource, Problem> {
-    let prefixes: [(&str, fn(String) -> IdentitySource); 5] = [
+    type Make = fn(String) -> IdentitySource;
+    let prefixes: [(&str, Make); 5] = [
         ("method.request.header.", IdentitySource::Header),
         (
             "method.request.multivalueheader.",

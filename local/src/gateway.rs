@@ -561,9 +561,14 @@ impl Gateway {
         if self.verbose {
             self.hop(call, || {
                 let mut shown = serde_json::to_value(&event).unwrap_or_default();
-                // Never log a whole credential: the values of every header are shown
-                // as fingerprints.
-                for field in ["headers", "multiValueHeaders"] {
+                // Never log a whole credential: any header or query string value may
+                // be one, so each is shown as a fingerprint.
+                for field in [
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                ] {
                     if let Some(Value::Object(map)) = shown.get_mut(field) {
                         for value in map.values_mut() {
                             let text = value.to_string();
