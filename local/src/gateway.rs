@@ -1,10 +1,10 @@
 //! The API Gateway emulator: a REST API stage driven by the compiled definition.
 //!
 //! For each request, in API Gateway's order: the stage and route (else
-//! `MISSING_AUTHENTICATION_TOKEN`), the TOKEN authorizer (identity source, validation
-//! expression, decision cache, policy evaluation), the request template, the Lambda or
-//! mock integration, the integration response (selection pattern, status, headers,
-//! template). Every refusal is a gateway response rendered from the definition, so CORS
+//! `MISSING_AUTHENTICATION_TOKEN`), the TOKEN or REQUEST authorizer (identity sources,
+//! validation expression, decision cache, policy evaluation), the request template, the
+//! Lambda or mock integration (within `timeoutInMillis`), the integration response
+//! (selection pattern, status, headers, template). Every refusal is a gateway response rendered from the definition, so CORS
 //! headers and bodies are exactly what AWS would send.
 //!
 //! Hand-written because no library emulates API Gateway's semantics; the pieces that

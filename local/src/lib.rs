@@ -6,7 +6,7 @@
 //!  site (4100) ──POST /sign-in──► identity provider (4102): Google-shaped ID tokens, JWKS
 //!       │
 //!       └──GET /prod/hello, Authorization: <token>──► API Gateway emulator (4101)
-//!             openapi.yaml: route, TOKEN authorizer (cache, policy), request template,
+//!             openapi.yaml: route, TOKEN or REQUEST authorizer (cache, policy), request template,
 //!             integration responses, CORS, gateway responses
 //!               ├─► authorizer (production code; JWKS from the identity provider)
 //!               └─► hello
