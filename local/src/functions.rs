@@ -11,12 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authorizer::{Authorizer, AuthorizerEvent, HttpKeyFetcher};
-use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::lambda::{AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn};
+pub use crate::lambda::{
+    AuthorizerAnswer, AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn,
+};
 
 use crate::rie::{self, Rie};
 use crate::runtime_api::{LambdaProcess, Outcome};
@@ -29,37 +33,57 @@ pub const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
 
 /// A REQUEST authorizer's library handler, in process (a learner's, e.g.
 /// `allow_deny_authorizer::function_handler`), to register under its template name.
-/// Its event is handed over typed; a TOKEN event (the definition says `type: token`)
-/// is converted through JSON, as `lambda_runtime` would deserialise it.
-pub fn request_authorizer<F, Fut, R, E>(handler: F) -> Arc<dyn LambdaFunction>
+/// Its event and answer are handed over typed; a TOKEN event (the definition says
+/// `type: token`) is converted through JSON, as `lambda_runtime` would deserialise it.
+pub fn request_authorizer<F, Fut, E>(handler: F) -> Arc<dyn LambdaFunction>
 where
     F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R, E>> + Send + 'static,
-    R: Serialize,
-    E: Into<Diagnostic>,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
 {
     Arc::new(RequestAuthorizerHandler(handler))
 }
 
 struct RequestAuthorizerHandler<F>(F);
 
-impl<F, Fut, R, E> LambdaFunction for RequestAuthorizerHandler<F>
+impl<F, Fut, E> RequestAuthorizerHandler<F>
 where
     F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<R, E>> + Send + 'static,
-    R: Serialize,
-    E: Into<Diagnostic>,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
+{
+    fn call(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequestTypeRequest,
+        request_id: &str,
+    ) -> impl Future<Output = Result<ApiGatewayCustomAuthorizerResponse, FunctionError>> + use<F, Fut, E>
+    {
+        let future = (self.0)(LambdaEvent::new(event, context(request_id)));
+        async move { future.await.map_err(|e| FunctionError::from(e.into())) }
+    }
+}
+
+impl<F, Fut, E> LambdaFunction for RequestAuthorizerHandler<F>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
 {
     fn invoke(
         &self,
         event: Value,
         request_id: &str,
     ) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        let context = context(request_id);
-        let parsed = serde_json::from_value(event).map_err(unmarshal_error);
+        let request = match serde_json::from_value(event) {
+            Ok(request) => request,
+            Err(e) => return Box::pin(std::future::ready(Err(unmarshal_error(e)))),
+        };
+        let answer = self.call(request, request_id);
         Box::pin(async move {
-            let result = (self.0)(LambdaEvent::new(parsed?, context)).await;
-            respond(result.map_err(Into::into))
+            respond(answer.await.map_err(|e| Diagnostic {
+                error_type: e.error_type,
+                error_message: e.error_message,
+            }))
         })
     }
 
@@ -67,18 +91,18 @@ where
         &self,
         event: AuthorizerRequest,
         request_id: &str,
-    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        match event {
-            AuthorizerRequest::Request(request) => {
-                let context = context(request_id);
-                let future = (self.0)(LambdaEvent::new(*request, context));
-                Box::pin(async move { respond(future.await.map_err(Into::into)) })
+    ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
+        let request = match event {
+            AuthorizerRequest::Request(request) => *request,
+            token @ AuthorizerRequest::Token(_) => {
+                match token.to_json().and_then(serde_json::from_value) {
+                    Ok(request) => request,
+                    Err(e) => return Box::pin(std::future::ready(Err(unmarshal_error(e)))),
+                }
             }
-            token @ AuthorizerRequest::Token(_) => match token.to_json() {
-                Ok(value) => self.invoke(value, request_id),
-                Err(e) => Box::pin(std::future::ready(Err(unmarshal_error(e)))),
-            },
-        }
+        };
+        let answer = self.call(request, request_id);
+        Box::pin(async move { answer.await.map(|a| AuthorizerAnswer::Typed(Box::new(a))) })
     }
 }
 
@@ -114,21 +138,23 @@ impl LambdaFunction for InProcessAuthorizer {
         })
     }
 
-    /// The event as the gateway built it, typed all the way (no JSON in between).
+    /// The event as the gateway built it and the answer as the handler returns it,
+    /// typed all the way (no JSON in between).
     fn invoke_authorizer(
         &self,
         event: AuthorizerRequest,
         request_id: &str,
-    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+    ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
         let context = context(request_id);
         let request = match event {
             AuthorizerRequest::Token(token) => AuthorizerEvent::from(token),
             AuthorizerRequest::Request(request) => AuthorizerEvent::Request(request),
         };
         Box::pin(async move {
-            let result =
-                authorizer::function_handler(&self.0, LambdaEvent::new(request, context)).await;
-            respond(result.map_err(Diagnostic::from))
+            authorizer::function_handler(&self.0, LambdaEvent::new(request, context))
+                .await
+                .map(|answer| AuthorizerAnswer::Typed(Box::new(answer)))
+                .map_err(|e| Diagnostic::from(e).into())
         })
     }
 }

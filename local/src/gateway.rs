@@ -767,7 +767,7 @@ impl Gateway {
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         if self.verbose {
             self.hop(call, || match &answer {
-                Ok(value) => format!("    authorizer {name} answered {value}"),
+                Ok(answer) => format!("    authorizer {name} answered {}", answer.to_json()),
                 Err(error) => format!("    authorizer {name} failed {}", error.to_json()),
             });
         }
@@ -788,7 +788,7 @@ impl Gateway {
                 });
                 Err(GatewayError::AuthorizerConfiguration)
             }
-            Ok(value) => AuthorizerResult::from_response(&value).map_err(|reason| {
+            Ok(answer) => AuthorizerResult::from_answer(&answer).map_err(|reason| {
                 self.hop(call, || {
                     format!("    authorizer {name}: malformed answer: {reason} -> 500")
                 });

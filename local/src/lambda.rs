@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerResponse,
 };
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
@@ -33,6 +34,27 @@ pub enum AuthorizerRequest {
     Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
 }
 
+/// An authorizer's answer: typed from a function run in process, JSON from one that
+/// posts it (a binary, a test's closure). The gateway checks either the same way
+/// ([`crate::policy::AuthorizerResult::from_answer`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthorizerAnswer {
+    /// As the handler returned it.
+    Typed(Box<ApiGatewayCustomAuthorizerResponse>),
+    /// As the function posted it.
+    Json(Value),
+}
+
+impl AuthorizerAnswer {
+    /// The answer as JSON, for logs.
+    pub fn to_json(&self) -> Value {
+        match self {
+            AuthorizerAnswer::Typed(answer) => serde_json::to_value(answer).unwrap_or_default(),
+            AuthorizerAnswer::Json(value) => value.clone(),
+        }
+    }
+}
+
 /// A Lambda function as API Gateway sees it.
 pub trait LambdaFunction: Send + Sync {
     /// Invokes the function with `event`; `request_id` is the invocation's ID.
@@ -46,9 +68,12 @@ pub trait LambdaFunction: Send + Sync {
         &self,
         event: AuthorizerRequest,
         request_id: &str,
-    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+    ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
         match event.to_json() {
-            Ok(value) => self.invoke(value, request_id),
+            Ok(value) => {
+                let answer = self.invoke(value, request_id);
+                Box::pin(async move { answer.await.map(AuthorizerAnswer::Json) })
+            }
             Err(e) => Box::pin(std::future::ready(Err(FunctionError {
                 error_type: "Runtime.SerializationError".into(),
                 error_message: e.to_string(),
