@@ -264,13 +264,14 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         .unwrap_or_else(|| "127.0.0.1".to_owned());
     let (parts, body) = request.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
+    let query_all = parse_query(parts.uri.query());
     let mut call = Call {
         tag: request_id[..8].to_owned(),
         request_id,
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
-        query: parse_query(parts.uri.query()).into_iter().collect(),
-        query_all: parse_query(parts.uri.query()),
+        query: query_all.iter().cloned().collect(),
+        query_all,
         headers: parts.headers,
         body: String::new(),
         source_ip,

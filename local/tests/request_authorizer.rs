@@ -242,3 +242,30 @@ async fn every_response_carries_an_x_amz_apigw_id() {
     assert_eq!(ids.len(), 3, "one per response");
     stack.shutdown().await;
 }
+
+/// API Gateway requires an identity source when caching is on, so `--authorizer-ttl`
+/// cannot turn the cache on for a REQUEST authorizer that has none.
+#[tokio::test]
+async fn a_ttl_override_cannot_cache_a_request_authorizer_without_identity_sources() {
+    let yaml = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace(
+            "identitySource: method.request.header.X-Key, method.request.querystring.tenant",
+            "",
+        )
+        .replace(
+            "authorizerResultTtlInSeconds: 300\n        # API",
+            "authorizerResultTtlInSeconds: 0\n        # API",
+        );
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("request-authorizer-no-source.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let fake = fake();
+    let mut config = fake.config();
+    config.definition = Some(path);
+    config.authorizer_ttl_seconds = Some(60);
+    let error = local::start(config).await.expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "invalid setting authorizer TTL: the REQUEST authorizer ByHeaderAndQuery has no identitySource, which API Gateway requires when caching is on"
+    );
+}
