@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::Duration;
 
 use axum::http::{HeaderName, StatusCode};
 use mapping::Template;
@@ -32,6 +33,9 @@ pub const MAX_AUTHORIZER_TTL_SECONDS: u32 = 3600;
 /// The emulator puts the local site's origin in its place; any other `Fn::Sub` in a
 /// header value is refused.
 pub const SITE_ORIGIN_SUB: &str = "https://${SiteDistribution.DomainName}";
+
+/// API Gateway's default (and, without a quota increase, largest) `timeoutInMillis`.
+pub const DEFAULT_INTEGRATION_TIMEOUT_MS: u64 = 29_000;
 
 /// API Gateway's default `authorizerResultTtlInSeconds` when the definition sets none.
 const DEFAULT_AUTHORIZER_TTL_SECONDS: u32 = 300;
@@ -83,6 +87,8 @@ pub(crate) struct Integration {
     pub responses: Vec<IntegrationResponse>,
     /// The `default` response.
     pub default_response: Option<IntegrationResponse>,
+    /// `timeoutInMillis`: past it API Gateway answers 504 (INTEGRATION_TIMEOUT).
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,17 +136,45 @@ pub(crate) enum ValueSource {
     SiteOrigin,
 }
 
-/// A TOKEN authorizer from `components.securitySchemes`.
+/// A Lambda authorizer from `components.securitySchemes`.
 #[derive(Debug)]
 pub(crate) struct AuthorizerDef {
     /// The function's logical name (e.g. `AuthorizerFunction`).
     pub function: String,
-    /// The request header that holds the token (`method.request.header.X`).
-    pub header: String,
     /// `authorizerResultTtlInSeconds`.
     pub ttl_seconds: u32,
-    /// `identityValidationExpression`, anchored at both ends.
-    pub validation: Option<Regex>,
+    pub kind: AuthorizerKind,
+}
+
+/// What the authorizer is sent, and what its decision is cached by.
+#[derive(Debug)]
+pub(crate) enum AuthorizerKind {
+    /// `type: token`: one header, copied into `authorizationToken`.
+    Token {
+        /// The request header that holds the token (`method.request.header.X`).
+        header: String,
+        /// `identityValidationExpression`, anchored at both ends.
+        validation: Option<Regex>,
+    },
+    /// `type: request`: the whole request; `identitySource` is the cache key.
+    Request { sources: Vec<IdentitySource> },
+}
+
+/// One mapping expression of a REQUEST authorizer's `identitySource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IdentitySource {
+    /// `method.request.header.X`.
+    Header(String),
+    /// `method.request.multivalueheader.X`.
+    MultiValueHeader(String),
+    /// `method.request.querystring.X`.
+    QueryString(String),
+    /// `method.request.multivaluequerystring.X`.
+    MultiValueQueryString(String),
+    /// `stageVariables.X`.
+    StageVariable(String),
+    /// `context.X`, one of [`CONTEXT_IDENTITY_SOURCES`].
+    Context(String),
 }
 
 /// One entry of `x-amazon-apigateway-gateway-responses`.
@@ -183,13 +217,23 @@ impl ApiDefinition {
         let document: Value = serde_norway::from_str(text).map_err(|e| fail(e.to_string()))?;
         compile(&document).map_err(|e| match e {
             Problem::Invalid(detail) => fail(detail),
-            Problem::NotEmulated(what) => Error::NotEmulated(what),
+            Problem::NotEmulated { what, emulated } => Error::NotEmulated { what, emulated },
         })
     }
 
     /// The TTL the definition gives the authorizer `name`.
     pub fn authorizer_ttl_seconds(&self, name: &str) -> Option<u32> {
         self.authorizers.get(name).map(|a| a.ttl_seconds)
+    }
+
+    /// The REQUEST authorizers with no identity source: they cannot be cached (API
+    /// Gateway requires an identity source when caching is on).
+    pub fn uncacheable_authorizers(&self) -> Vec<String> {
+        self.authorizers
+            .iter()
+            .filter(|(_, a)| matches!(&a.kind, AuthorizerKind::Request { sources } if sources.is_empty()))
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// Every Lambda function the definition invokes, by logical name.
@@ -227,7 +271,17 @@ impl ApiDefinition {
 
     /// Finds the operation for a resource path (without the stage) and method. API
     /// Gateway prefers literal segments over parameters, and parameters over `{x+}`.
+    ///
+    /// One trailing slash is ignored: `/prod/hello/` reaches `/hello`, as AWS answered
+    /// in LocalStack's AWS-validated snapshot `invocation-payload-with-trailing-slash`
+    /// (tests/aws/services/apigateway/test_apigateway_lambda.snapshot.json: the request
+    /// `/proxy-value/` matched with `pathParameters.proxy` `proxy-value`, while `path`
+    /// kept the slash).
     pub(crate) fn find(&self, method: &str, path: &str) -> Option<RouteMatch<'_>> {
+        let path = match path.strip_suffix('/') {
+            Some(trimmed) if !trimmed.is_empty() => trimmed,
+            _ => path,
+        };
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut best: Option<(u32, RouteMatch<'_>)> = None;
         for route in &self.routes {
@@ -292,7 +346,14 @@ impl Route {
 #[derive(Debug)]
 enum Problem {
     Invalid(String),
-    NotEmulated(String),
+    NotEmulated { what: String, emulated: String },
+}
+
+fn not_emulated(what: impl Into<String>, emulated: impl Into<String>) -> Problem {
+    Problem::NotEmulated {
+        what: what.into(),
+        emulated: emulated.into(),
+    }
 }
 
 fn invalid(at: &str, detail: impl std::fmt::Display) -> Problem {
@@ -382,6 +443,8 @@ struct RawIntegration {
     request_templates: BTreeMap<String, String>,
     #[serde(default)]
     responses: BTreeMap<String, RawIntegrationResponse>,
+    #[serde(rename = "timeoutInMillis", default)]
+    timeout_ms: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -560,13 +623,17 @@ fn compile_authorizer(
     let Some(raw) = &scheme.authorizer else {
         return Ok(None);
     };
-    if !raw.kind.eq_ignore_ascii_case("token") {
-        return Err(Problem::NotEmulated(format!(
-            "a {} authorizer ({at}); only TOKEN authorizers are emulated",
-            raw.kind
-        )));
+    if !raw.kind.eq_ignore_ascii_case("token") && !raw.kind.eq_ignore_ascii_case("request") {
+        return Err(not_emulated(
+            format!("a {} authorizer ({at})", raw.kind),
+            "TOKEN and REQUEST Lambda authorizers",
+        ));
     }
     let function = lambda_function(&format!("{at}.authorizerUri"), &raw.uri)?;
+    let ttl_seconds = authorizer_ttl(at, raw.ttl.as_ref())?;
+    if raw.kind.eq_ignore_ascii_case("request") {
+        return compile_request_authorizer(at, raw, function, ttl_seconds).map(Some);
+    }
     let header = match &raw.identity_source {
         Some(source) => source
             .strip_prefix("method.request.header.")
@@ -591,8 +658,21 @@ fn compile_authorizer(
             }
         },
     };
-    let ttl_seconds = match &raw.ttl {
-        None => DEFAULT_AUTHORIZER_TTL_SECONDS,
+    let validation = raw
+        .validation
+        .as_deref()
+        .map(|pattern| anchored_regex(&format!("{at}.identityValidationExpression"), pattern))
+        .transpose()?;
+    Ok(Some(AuthorizerDef {
+        function,
+        ttl_seconds,
+        kind: AuthorizerKind::Token { header, validation },
+    }))
+}
+
+fn authorizer_ttl(at: &str, ttl: Option<&Value>) -> Result<u32, Problem> {
+    match ttl {
+        None => Ok(DEFAULT_AUTHORIZER_TTL_SECONDS),
         Some(value) => value
             .as_u64()
             .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
@@ -603,20 +683,113 @@ fn compile_authorizer(
                     at,
                     format!("authorizerResultTtlInSeconds must be 0 to {MAX_AUTHORIZER_TTL_SECONDS}, not {value}"),
                 )
-            })?,
-    };
-    let validation = raw
-        .validation
-        .as_deref()
-        .map(|pattern| anchored_regex(&format!("{at}.identityValidationExpression"), pattern))
-        .transpose()?;
-    Ok(Some(AuthorizerDef {
-        function,
-        header,
-        ttl_seconds,
-        validation,
-    }))
+            }),
+    }
 }
+
+/// A REQUEST authorizer. AWS (API reference, `Authorizer.identitySource`,
+/// docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html): for REQUEST it is "a
+/// comma-separated string of one or more mapping expressions"; "required when
+/// authorization caching is enabled" and "optional" when it is not. The same page says
+/// "The validation expression does not apply to the REQUEST authorizer", so an
+/// `identityValidationExpression` here is ignored, as API Gateway ignores it.
+fn compile_request_authorizer(
+    at: &str,
+    raw: &RawAuthorizer,
+    function: String,
+    ttl_seconds: u32,
+) -> Result<AuthorizerDef, Problem> {
+    let sources = raw
+        .identity_source
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| identity_source(&format!("{at}.identitySource"), s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if sources.is_empty() && ttl_seconds > 0 {
+        return Err(invalid(
+            at,
+            format!(
+                "a REQUEST authorizer with caching on (authorizerResultTtlInSeconds {ttl_seconds}) needs an identitySource, as API Gateway requires; set one, or set the TTL to 0"
+            ),
+        ));
+    }
+    Ok(AuthorizerDef {
+        function,
+        ttl_seconds,
+        kind: AuthorizerKind::Request { sources },
+    })
+}
+
+/// One mapping expression of a REQUEST authorizer's `identitySource`.
+fn identity_source(at: &str, expression: &str) -> Result<IdentitySource, Problem> {
+    type Make = fn(String) -> IdentitySource;
+    let prefixes: [(&str, Make); 5] = [
+        ("method.request.header.", IdentitySource::Header),
+        (
+            "method.request.multivalueheader.",
+            IdentitySource::MultiValueHeader,
+        ),
+        ("method.request.querystring.", IdentitySource::QueryString),
+        (
+            "method.request.multivaluequerystring.",
+            IdentitySource::MultiValueQueryString,
+        ),
+        ("stageVariables.", IdentitySource::StageVariable),
+    ];
+    for (prefix, make) in prefixes {
+        if let Some(name) = expression.strip_prefix(prefix) {
+            if name.is_empty() {
+                return Err(invalid(at, format!("{expression:?} names nothing")));
+            }
+            return Ok(make(name.to_owned()));
+        }
+    }
+    if let Some(name) = expression.strip_prefix("context.") {
+        if CONTEXT_IDENTITY_SOURCES.contains(&name) {
+            return Ok(IdentitySource::Context(name.to_owned()));
+        }
+        return Err(not_emulated(
+            format!("the identity source {expression:?} ({at})"),
+            format!("context.{}", CONTEXT_IDENTITY_SOURCES.join(", context.")),
+        ));
+    }
+    Err(invalid(
+        at,
+        format!(
+            "{expression:?} is not method.request.header.X, method.request.multivalueheader.X, method.request.querystring.X, method.request.multivaluequerystring.X, stageVariables.X or context.X"
+        ),
+    ))
+}
+
+impl IdentitySource {
+    /// The mapping expression, as written in `identitySource`.
+    pub(crate) fn expression(&self) -> String {
+        match self {
+            IdentitySource::Header(n) => format!("method.request.header.{n}"),
+            IdentitySource::MultiValueHeader(n) => format!("method.request.multivalueheader.{n}"),
+            IdentitySource::QueryString(n) => format!("method.request.querystring.{n}"),
+            IdentitySource::MultiValueQueryString(n) => {
+                format!("method.request.multivaluequerystring.{n}")
+            }
+            IdentitySource::StageVariable(n) => format!("stageVariables.{n}"),
+            IdentitySource::Context(n) => format!("context.{n}"),
+        }
+    }
+}
+
+/// The `$context` variables an identity source may name here.
+const CONTEXT_IDENTITY_SOURCES: [&str; 7] = [
+    "requestId",
+    "stage",
+    "httpMethod",
+    "resourcePath",
+    "path",
+    "identity.sourceIp",
+    "identity.userAgent",
+];
 
 fn compile_operation(
     at: &str,
@@ -627,14 +800,16 @@ fn compile_operation(
     for requirement in raw.security.iter().flatten() {
         for name in requirement.keys() {
             if !authorizers.contains_key(name) {
-                return Err(Problem::NotEmulated(format!(
-                    "the security scheme {name} at {at}, which is not a Lambda authorizer"
-                )));
+                return Err(not_emulated(
+                    format!("the security scheme {name} at {at}, which is not a Lambda authorizer"),
+                    "Lambda authorizers (x-amazon-apigateway-authorizer)",
+                ));
             }
             if authorizer.replace(name.clone()).is_some() {
-                return Err(Problem::NotEmulated(format!(
-                    "more than one authorizer on one method ({at})"
-                )));
+                return Err(not_emulated(
+                    format!("more than one authorizer on one method ({at})"),
+                    "one authorizer per method",
+                ));
             }
         }
     }
@@ -655,9 +830,10 @@ fn compile_operation(
         }
         "mock" => IntegrationKind::Mock,
         other => {
-            return Err(Problem::NotEmulated(format!(
-                "an integration of type {other} ({integration_at}); only aws (Lambda, non-proxy) and mock are emulated"
-            )));
+            return Err(not_emulated(
+                format!("an integration of type {other} ({integration_at})"),
+                "aws (Lambda, non-proxy) and mock integrations",
+            ));
         }
     };
     let passthrough = match raw_integration
@@ -678,6 +854,7 @@ fn compile_operation(
             ));
         }
     };
+    let timeout = integration_timeout(&integration_at, raw_integration.timeout_ms.as_ref())?;
     let mut request_templates = BTreeMap::new();
     for (content_type, source) in &raw_integration.request_templates {
         let at = format!("{integration_at}.requestTemplates.{content_type}");
@@ -762,6 +939,7 @@ fn compile_operation(
             request_templates,
             responses,
             default_response,
+            timeout,
         },
     })
 }
@@ -800,6 +978,29 @@ fn lambda_function(at: &str, uri: &Value) -> Result<String, Problem> {
         .rsplit_once(":function:")
         .map(|(_, name)| name.split(':').next().unwrap_or(name).to_owned())
         .ok_or_else(|| invalid(at, format!("cannot tell which function {function:?} names")))
+}
+
+/// `timeoutInMillis`: "between 50 and 29,000 milliseconds", default 29 s (API reference,
+/// `Integration.timeoutInMillis`, docs.aws.amazon.com/apigateway/latest/api/API_Integration.html;
+/// LocalStack's AWS-recorded snapshots show the default as `"timeoutInMillis": 29000`).
+/// Regional APIs may ask AWS for a higher quota; the emulator keeps the default ceiling.
+fn integration_timeout(at: &str, value: Option<&Value>) -> Result<Duration, Problem> {
+    let Some(value) = value else {
+        return Ok(Duration::from_millis(DEFAULT_INTEGRATION_TIMEOUT_MS));
+    };
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .filter(|ms| (50..=DEFAULT_INTEGRATION_TIMEOUT_MS).contains(ms))
+        .map(Duration::from_millis)
+        .ok_or_else(|| {
+            invalid(
+                at,
+                format!(
+                    "timeoutInMillis must be 50 to {DEFAULT_INTEGRATION_TIMEOUT_MS}, not {value}"
+                ),
+            )
+        })
 }
 
 fn parse_template(at: &str, source: &str) -> Result<Template, Problem> {
@@ -853,10 +1054,13 @@ fn value_source(at: &str, source: &Value) -> Result<ValueSource, Problem> {
             let site_origin = format!("'{SITE_ORIGIN_SUB}'");
             return match map.get("Fn::Sub") {
                 Some(Value::String(text)) if *text == site_origin => Ok(ValueSource::SiteOrigin),
-                other => Err(Problem::NotEmulated(format!(
-                    "the header value {{Fn::Sub: {}}} ({at}); the one Fn::Sub emulated in a header value is {site_origin:?}, the site's origin",
-                    other.map_or_else(String::new, Value::to_string)
-                ))),
+                other => Err(not_emulated(
+                    format!(
+                        "the header value {{Fn::Sub: {}}} ({at})",
+                        other.map_or_else(String::new, Value::to_string)
+                    ),
+                    format!("one Fn::Sub in a header value, {site_origin:?}, the site's origin"),
+                )),
             };
         }
         other => {
@@ -883,9 +1087,10 @@ fn value_source(at: &str, source: &Value) -> Result<ValueSource, Problem> {
     {
         return Ok(ValueSource::Context(name.to_owned()));
     }
-    Err(Problem::NotEmulated(format!(
-        "the mapping expression {source:?} ({at}); emulated: 'static', stageVariables.x, method.request.header.x, context.requestId/stage/httpMethod/resourcePath/path"
-    )))
+    Err(not_emulated(
+        format!("the mapping expression {source:?} ({at})"),
+        "'static', stageVariables.x, method.request.header.x, context.requestId/stage/httpMethod/resourcePath/path",
+    ))
 }
 
 #[cfg(test)]

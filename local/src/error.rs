@@ -17,11 +17,23 @@ pub enum Error {
         /// What is wrong and where (the path inside the document).
         detail: String,
     },
-    /// The definition asks for something the emulator does not reproduce.
+    /// The definition asks for something the emulator does not reproduce: one sentence,
+    /// what is used (and where), then what is emulated instead.
     #[error(
-        "the API definition uses {0}, which the local stack does not emulate; see local/README.md"
+        "the API definition uses {what}, which the local stack does not emulate (it emulates {emulated}); see local/README.md"
     )]
-    NotEmulated(String),
+    NotEmulated {
+        /// What the definition uses, and where.
+        what: String,
+        /// What the emulator does reproduce in its place.
+        emulated: String,
+    },
+    /// A template (`StackConfig::template`) could not be read.
+    #[error("cannot read the template {}: {detail}", .path.display())]
+    Template { path: PathBuf, detail: String },
+    /// An integration or authorizer URI names a function the stack cannot run.
+    #[error("{0}")]
+    UnknownFunction(String),
     /// A setting of [`crate::StackConfig`] is out of range.
     #[error("invalid setting {name}: {detail}")]
     InvalidSetting { name: &'static str, detail: String },

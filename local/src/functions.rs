@@ -7,21 +7,23 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authorizer::{Authorizer, HttpKeyFetcher};
-use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
+use authorizer::{Authorizer, AuthorizerEvent, HttpKeyFetcher};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+pub use crate::lambda::{
+    AuthorizerAnswer, AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn,
+};
 
 use crate::rie::{self, Rie};
 use crate::runtime_api::{LambdaProcess, Outcome};
-
-/// A boxed, sendable future (what [`LambdaFunction::invoke`] returns).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The logical names `openapi.yaml` gives the functions (`${HelloFunction.Arn}`): the
 /// resources of `template.yaml`.
@@ -29,58 +31,78 @@ pub const HELLO_FUNCTION: &str = "HelloFunction";
 /// See [`HELLO_FUNCTION`].
 pub const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
 
-/// A Lambda function as API Gateway sees it.
-pub trait LambdaFunction: Send + Sync {
-    /// Invokes the function with `event`; `request_id` is the invocation's ID.
-    fn invoke(&self, event: Value, request_id: &str)
-    -> BoxFuture<'_, Result<Value, FunctionError>>;
+/// A REQUEST authorizer's library handler, in process (a learner's, e.g.
+/// `allow_deny_authorizer::function_handler`), to register under its template name.
+/// Its event and answer are handed over typed; a TOKEN event (the definition says
+/// `type: token`) is converted through JSON, as `lambda_runtime` would deserialise it.
+pub fn request_authorizer<F, Fut, E>(handler: F) -> Arc<dyn LambdaFunction>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
+{
+    Arc::new(RequestAuthorizerHandler(handler))
 }
 
-/// A Lambda function error: what the runtime posts, and what API Gateway matches
-/// integration responses against (`errorMessage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FunctionError {
-    #[serde(rename = "errorType")]
-    pub error_type: String,
-    #[serde(rename = "errorMessage")]
-    pub error_message: String,
-}
+struct RequestAuthorizerHandler<F>(F);
 
-impl FunctionError {
-    /// The error as the JSON body Lambda returns (`{"errorMessage", "errorType"}`).
-    pub fn to_json(&self) -> Value {
-        json!({"errorMessage": self.error_message, "errorType": self.error_type})
+impl<F, Fut, E> RequestAuthorizerHandler<F>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
+{
+    fn call(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequestTypeRequest,
+        request_id: &str,
+    ) -> impl Future<Output = Result<ApiGatewayCustomAuthorizerResponse, FunctionError>> + use<F, Fut, E>
+    {
+        let future = (self.0)(LambdaEvent::new(event, context(request_id)));
+        async move { future.await.map_err(|e| FunctionError::from(e.into())) }
     }
 }
 
-impl From<Diagnostic> for FunctionError {
-    fn from(diagnostic: Diagnostic) -> Self {
-        FunctionError {
-            error_type: diagnostic.error_type,
-            error_message: diagnostic.error_message,
-        }
+impl<F, Fut, E> LambdaFunction for RequestAuthorizerHandler<F>
+where
+    F: Fn(LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<ApiGatewayCustomAuthorizerResponse, E>> + Send + 'static,
+    E: Into<Diagnostic> + 'static,
+{
+    fn invoke(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        let request = match serde_json::from_value(event) {
+            Ok(request) => request,
+            Err(e) => return Box::pin(std::future::ready(Err(unmarshal_error(e)))),
+        };
+        let answer = self.call(request, request_id);
+        Box::pin(async move {
+            respond(answer.await.map_err(|e| Diagnostic {
+                error_type: e.error_type,
+                error_message: e.error_message,
+            }))
+        })
     }
-}
 
-/// A function from an async closure: for tests that need an authorizer or a `hello`
-/// that answers something particular.
-pub fn from_fn<F, Fut>(f: F) -> Arc<dyn LambdaFunction>
-where
-    F: Fn(Value) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
-{
-    Arc::new(FnFunction(f))
-}
-
-struct FnFunction<F>(F);
-
-impl<F, Fut> LambdaFunction for FnFunction<F>
-where
-    F: Fn(Value) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
-{
-    fn invoke(&self, event: Value, _: &str) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        Box::pin((self.0)(event))
+    fn invoke_authorizer(
+        &self,
+        event: AuthorizerRequest,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
+        let request = match event {
+            AuthorizerRequest::Request(request) => *request,
+            token @ AuthorizerRequest::Token(_) => {
+                match token.to_json().and_then(serde_json::from_value) {
+                    Ok(request) => request,
+                    Err(e) => return Box::pin(std::future::ready(Err(unmarshal_error(e)))),
+                }
+            }
+        };
+        let answer = self.call(request, request_id);
+        Box::pin(async move { answer.await.map(|a| AuthorizerAnswer::Typed(Box::new(a))) })
     }
 }
 
@@ -107,11 +129,32 @@ impl LambdaFunction for InProcessAuthorizer {
     ) -> BoxFuture<'_, Result<Value, FunctionError>> {
         let context = context(request_id);
         Box::pin(async move {
-            let request: ApiGatewayCustomAuthorizerRequest =
+            // Either shape, as the binary reads it (`authorizer::AuthorizerEvent`).
+            let request: AuthorizerEvent =
                 serde_json::from_value(event).map_err(unmarshal_error)?;
             let result =
                 authorizer::function_handler(&self.0, LambdaEvent::new(request, context)).await;
             respond(result.map_err(Diagnostic::from))
+        })
+    }
+
+    /// The event as the gateway built it and the answer as the handler returns it,
+    /// typed all the way (no JSON in between).
+    fn invoke_authorizer(
+        &self,
+        event: AuthorizerRequest,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
+        let context = context(request_id);
+        let request = match event {
+            AuthorizerRequest::Token(token) => AuthorizerEvent::from(token),
+            AuthorizerRequest::Request(request) => AuthorizerEvent::Request(request),
+        };
+        Box::pin(async move {
+            authorizer::function_handler(&self.0, LambdaEvent::new(request, context))
+                .await
+                .map(|answer| AuthorizerAnswer::Typed(Box::new(answer)))
+                .map_err(|e| Diagnostic::from(e).into())
         })
     }
 }

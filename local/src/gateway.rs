@@ -1,10 +1,10 @@
 //! The API Gateway emulator: a REST API stage driven by the compiled definition.
 //!
 //! For each request, in API Gateway's order: the stage and route (else
-//! `MISSING_AUTHENTICATION_TOKEN`), the TOKEN authorizer (identity source, validation
-//! expression, decision cache, policy evaluation), the request template, the Lambda or
-//! mock integration, the integration response (selection pattern, status, headers,
-//! template). Every refusal is a gateway response rendered from the definition, so CORS
+//! `MISSING_AUTHENTICATION_TOKEN`), the TOKEN or REQUEST authorizer (identity sources,
+//! validation expression, decision cache, policy evaluation), the request template, the
+//! Lambda or mock integration (within `timeoutInMillis`), the integration response
+//! (selection pattern, status, headers, template). Every refusal is a gateway response rendered from the definition, so CORS
 //! headers and bodies are exactly what AWS would send.
 //!
 //! Hand-written because no library emulates API Gateway's semantics; the pieces that
@@ -17,6 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerRequestTypeRequestContext,
+    ApiGatewayCustomAuthorizerRequestTypeRequestIdentity,
+};
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
@@ -27,10 +32,11 @@ use serde_json::{Value, json};
 
 use crate::Clock;
 use crate::definition::{
-    ApiDefinition, Integration, IntegrationKind, IntegrationResponse, Passthrough, ValueSource,
+    ApiDefinition, AuthorizerDef, AuthorizerKind, IdentitySource, Integration, IntegrationKind,
+    IntegrationResponse, Passthrough, RouteMatch, ValueSource,
 };
-use crate::functions::{FunctionError, LambdaFunction};
-use crate::log_text::escape;
+use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
+use crate::log_text::{escape, fingerprint};
 use crate::policy::{AuthorizerResult, Verdict};
 
 /// The region, account and API ID in method ARNs: realistic, and obviously local.
@@ -53,6 +59,11 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// effect in that issue and in reapit/foundations issue 4338. So the definition's
 /// gateway responses don't apply to it here either.
 pub const PAYLOAD_TOO_LARGE_BODY: &str = "HTTP content length exceeded 10485760 bytes.";
+
+/// How long an authorizer function may take. API Gateway has no setting for it (the
+/// function's own timeout applies); the emulator stops waiting at the integration
+/// ceiling, 29 s, and answers as for a function that timed out (500).
+pub const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(29);
 
 /// At most this many cached decisions; beyond it the expired ones go, then all.
 const MAX_CACHED_DECISIONS: usize = 10_000;
@@ -150,11 +161,15 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GatewayError {
     Unauthorized,
-    AccessDenied { explicit: bool },
+    AccessDenied {
+        explicit: bool,
+    },
     AuthorizerConfiguration,
     MissingAuthenticationToken,
     UnsupportedMediaType,
     ApiConfiguration,
+    /// The integration did not answer within `timeoutInMillis`.
+    IntegrationTimeout,
 }
 
 impl GatewayError {
@@ -167,6 +182,7 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             GatewayError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             GatewayError::ApiConfiguration => "API_CONFIGURATION_ERROR",
+            GatewayError::IntegrationTimeout => "INTEGRATION_TIMEOUT",
         }
     }
 
@@ -180,6 +196,7 @@ impl GatewayError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             GatewayError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            GatewayError::IntegrationTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -197,6 +214,10 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => Some("Missing Authentication Token"),
             GatewayError::UnsupportedMediaType => Some("Unsupported Media Type"),
             GatewayError::ApiConfiguration => Some("Internal server error"),
+            // AWS answers a timed-out integration with {"message": "Endpoint request
+            // timed out"} (AWS Knowledge Center, "api-gateway-504-errors", and the
+            // many reports of that body).
+            GatewayError::IntegrationTimeout => Some("Endpoint request timed out"),
         }
     }
 
@@ -209,6 +230,9 @@ impl GatewayError {
             GatewayError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             GatewayError::UnsupportedMediaType => "UnsupportedMediaTypeException",
             GatewayError::ApiConfiguration => "InternalServerErrorException",
+            // As LocalStack answers it (gateway_response.py, IntegrationTimeoutError;
+            // not in its AWS-validated snapshots).
+            GatewayError::IntegrationTimeout => "InternalServerErrorException",
         }
     }
 }
@@ -223,6 +247,8 @@ struct Call {
     path: String,
     headers: HeaderMap,
     query: BTreeMap<String, String>,
+    /// Every `name=value` of the query string, in order (multi-value sources, events).
+    query_all: Vec<(String, String)>,
     body: String,
     source_ip: String,
     started: Instant,
@@ -238,12 +264,14 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         .unwrap_or_else(|| "127.0.0.1".to_owned());
     let (parts, body) = request.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
+    let query_all = parse_query(parts.uri.query());
     let mut call = Call {
         tag: request_id[..8].to_owned(),
         request_id,
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
-        query: parse_query(parts.uri.query()),
+        query: query_all.iter().cloned().collect(),
+        query_all,
         headers: parts.headers,
         body: String::new(),
         source_ip,
@@ -260,7 +288,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
             "--> {} {} (token {})",
             call.method,
             call.path,
-            authorizer::token_fingerprint(token)
+            fingerprint(token)
         )
     });
     // A declared length over the limit is refused before reading; a chunked body as
@@ -302,6 +330,9 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     if let Ok(value) = HeaderValue::from_str(&call.request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
+    if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
+        response.headers_mut().insert("x-amz-apigw-id", value);
+    }
     response
 }
 
@@ -332,13 +363,16 @@ impl Gateway {
 
         let mut authorizer_context = BTreeMap::new();
         if let Some(name) = &found.operation.authorizer {
+            // The resource part without a trailing slash (`/hello/` is `/hello`, see
+            // `ApiDefinition::find`), so a policy for `.../GET/hello` covers both. Not
+            // checked against AWS: no recorded methodArn for a trailing slash found.
             let method_arn = format!(
                 "arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{}/{}/{}",
                 self.stage,
                 call.method,
-                resource.trim_start_matches('/')
+                resource.trim_start_matches('/').trim_end_matches('/')
             );
-            match self.authorize(call, name, &method_arn).await {
+            match self.authorize(call, &found, name, &method_arn).await {
                 Ok(context) => authorizer_context = context,
                 Err(error) => return self.gateway_response(call, error),
             }
@@ -376,76 +410,38 @@ impl Gateway {
         }
     }
 
-    /// The TOKEN authorizer: the authorizer's context (with `principalId`) on Allow.
+    /// The Lambda authorizer: the authorizer's context (with `principalId`) on Allow.
     async fn authorize(
         &self,
         call: &Call,
+        found: &RouteMatch<'_>,
         name: &str,
         method_arn: &str,
     ) -> Result<BTreeMap<String, String>, GatewayError> {
         let Some(def) = self.definition.authorizers.get(name) else {
             return Err(GatewayError::AuthorizerConfiguration);
         };
-        // A missing, empty or non-text header never reaches the authorizer.
-        let token = match header_text(&call.headers, &def.header) {
-            Some(token) if !token.trim().is_empty() => token,
-            _ => {
-                self.hop(call, || {
-                    format!(
-                        "    authorizer {name}: no {} header -> 401, not invoked",
-                        def.header
-                    )
-                });
-                return Err(GatewayError::Unauthorized);
-            }
-        };
         let ttl = self.ttl_override.unwrap_or(def.ttl_seconds);
-        let now = self.clock.now();
-        let cached = (ttl > 0)
-            .then(|| {
-                lock(&self.cache)
-                    .get(name)
-                    .and_then(|tokens| tokens.get(token))
-                    .filter(|c| c.expires > now)
-                    .map(|c| c.result.clone())
-            })
-            .flatten();
-        let (result, hit) = match cached {
-            // Only tokens that matched the validation expression are ever cached, so a hit
-            // needs no second match (the same outcome, without scanning a 1 KB token).
-            Some(result) => (result, true),
-            None => {
-                if let Some(pattern) = &def.validation
-                    && !pattern.is_match(token)
-                {
-                    self.hop(call, || {
-                        format!(
-                            "    authorizer {name}: {} does not match identityValidationExpression -> 401, not invoked",
-                            def.header
-                        )
-                    });
-                    return Err(GatewayError::Unauthorized);
-                }
-                let result = Arc::new(
-                    self.invoke_authorizer(call, name, &def.function, token, method_arn)
-                        .await?,
-                );
-                if ttl > 0 {
-                    let expires = now + Duration::from_secs(ttl.into());
-                    self.remember(name, token, result.clone(), expires);
-                }
-                (result, false)
+        let (result, source) = match &def.kind {
+            AuthorizerKind::Token { header, validation } => {
+                self.authorize_token(
+                    call,
+                    name,
+                    def,
+                    ttl,
+                    header,
+                    validation.as_ref(),
+                    method_arn,
+                )
+                .await?
+            }
+            AuthorizerKind::Request { sources } => {
+                self.authorize_request(call, found, name, def, ttl, sources, method_arn)
+                    .await?
             }
         };
         let verdict = result.evaluate(method_arn);
         self.hop(call, || {
-            let source = if hit {
-                format!("cache hit (TTL {ttl} s)")
-            } else if ttl == 0 {
-                "invoked (cache off)".to_owned()
-            } else {
-                format!("invoked, cached for {ttl} s")
-            };
             format!(
                 "    authorizer {name}: {source}; principal {} -> {verdict:?} for {method_arn}",
                 result.principal_id
@@ -462,39 +458,323 @@ impl Gateway {
         }
     }
 
+    /// A TOKEN authorizer: the decision, and how it was reached (for the log).
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize_token(
+        &self,
+        call: &Call,
+        name: &str,
+        def: &AuthorizerDef,
+        ttl: u32,
+        header: &str,
+        validation: Option<&regex::Regex>,
+        method_arn: &str,
+    ) -> Result<(Arc<AuthorizerResult>, String), GatewayError> {
+        // A missing, empty or non-text header never reaches the authorizer.
+        let token = match header_text(&call.headers, header) {
+            Some(token) if !token.trim().is_empty() => token,
+            _ => {
+                self.hop(call, || {
+                    format!("    authorizer {name}: no {header} header -> 401, not invoked")
+                });
+                return Err(GatewayError::Unauthorized);
+            }
+        };
+        let now = self.clock.now();
+        // Only tokens that matched the validation expression are ever cached, so a hit
+        // needs no second match (the same outcome, without scanning a 1 KB token).
+        if let Some(result) = self.cached(ttl, name, token, now) {
+            return Ok((result, format!("cache hit (TTL {ttl} s)")));
+        }
+        if let Some(pattern) = validation
+            && !pattern.is_match(token)
+        {
+            self.hop(call, || {
+                format!(
+                    "    authorizer {name}: {header} does not match identityValidationExpression -> 401, not invoked"
+                )
+            });
+            return Err(GatewayError::Unauthorized);
+        }
+        let mut event = ApiGatewayCustomAuthorizerRequest::default();
+        event.type_ = Some("TOKEN".to_owned());
+        event.authorization_token = Some(token.to_owned());
+        event.method_arn = Some(method_arn.to_owned());
+        if self.verbose {
+            self.hop(call, || {
+                let shown = json!({"type": "TOKEN", "methodArn": method_arn,
+                    "authorizationToken": format!("<token {}>", fingerprint(token))});
+                format!("    authorizer {name} event {shown}")
+            });
+        }
+        let result = Arc::new(
+            self.invoke_authorizer(call, name, &def.function, AuthorizerRequest::Token(event))
+                .await?,
+        );
+        Ok((result.clone(), self.store(ttl, name, token, result, now)))
+    }
+
+    /// A REQUEST authorizer: identity sources, cache keyed by all their values, the
+    /// event as API Gateway builds it.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize_request(
+        &self,
+        call: &Call,
+        found: &RouteMatch<'_>,
+        name: &str,
+        def: &AuthorizerDef,
+        ttl: u32,
+        sources: &[IdentitySource],
+        method_arn: &str,
+    ) -> Result<(Arc<AuthorizerResult>, String), GatewayError> {
+        let values: Vec<Option<String>> = sources
+            .iter()
+            .map(|source| self.identity_value(call, found, source))
+            .collect();
+        // AWS (API_Authorizer.html, identitySource): with caching on, API Gateway checks
+        // that every identity source is "present, not null and non-empty", and otherwise
+        // "returns a 401 Unauthorized response without calling the Lambda function".
+        // With caching off the property is optional and the function is invoked.
+        let now = self.clock.now();
+        let key = if ttl > 0 {
+            if let Some(i) = values
+                .iter()
+                .position(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+            {
+                self.hop(call, || {
+                    format!(
+                        "    authorizer {name}: identity source {} is missing or empty -> 401, not invoked",
+                        sources[i].expression()
+                    )
+                });
+                return Err(GatewayError::Unauthorized);
+            }
+            // An unambiguous key: the values as a JSON array of strings.
+            let key = Value::from(values.iter().flatten().cloned().collect::<Vec<_>>()).to_string();
+            if let Some(result) = self.cached(ttl, name, &key, now) {
+                return Ok((result, format!("cache hit (TTL {ttl} s)")));
+            }
+            Some(key)
+        } else {
+            None
+        };
+        let event = self.request_event(call, found, method_arn);
+        if self.verbose {
+            self.hop(call, || {
+                let mut shown = serde_json::to_value(&event).unwrap_or_default();
+                // Never log a whole credential: any header or query string value may
+                // be one, so each is shown as a fingerprint.
+                for field in [
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                ] {
+                    if let Some(Value::Object(map)) = shown.get_mut(field) {
+                        for value in map.values_mut() {
+                            let text = value.to_string();
+                            *value = json!(format!("<{}>", fingerprint(&text)));
+                        }
+                    }
+                }
+                format!("    authorizer {name} event {shown}")
+            });
+        }
+        let result = Arc::new(
+            self.invoke_authorizer(
+                call,
+                name,
+                &def.function,
+                AuthorizerRequest::Request(Box::new(event)),
+            )
+            .await?,
+        );
+        let source = match key {
+            Some(key) => self.store(ttl, name, &key, result.clone(), now),
+            None => "invoked (cache off)".to_owned(),
+        };
+        Ok((result, source))
+    }
+
+    /// The value one identity source names in this request (`None`: absent). A
+    /// multi-value source is its values joined with `,`.
+    fn identity_value(
+        &self,
+        call: &Call,
+        found: &RouteMatch<'_>,
+        source: &IdentitySource,
+    ) -> Option<String> {
+        let headers = |name: &str| -> Vec<&str> {
+            call.headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect()
+        };
+        let query = |name: &str| -> Vec<&str> {
+            call.query_all
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        match source {
+            IdentitySource::Header(name) => headers(name).last().map(|v| (*v).to_owned()),
+            IdentitySource::MultiValueHeader(name) => {
+                Some(headers(name).join(",")).filter(|v| !v.is_empty())
+            }
+            IdentitySource::QueryString(name) => query(name).last().map(|v| (*v).to_owned()),
+            IdentitySource::MultiValueQueryString(name) => {
+                Some(query(name).join(",")).filter(|v| !v.is_empty())
+            }
+            IdentitySource::StageVariable(name) => self.stage_variables.get(name).cloned(),
+            IdentitySource::Context(name) => match name.as_str() {
+                "requestId" => Some(call.request_id.clone()),
+                "stage" => Some(self.stage.clone()),
+                "httpMethod" => Some(call.method.clone()),
+                "resourcePath" => Some(found.route.path.clone()),
+                "path" => Some(call.path.clone()),
+                "identity.sourceIp" => Some(call.source_ip.clone()),
+                "identity.userAgent" => {
+                    header_text(&call.headers, header::USER_AGENT.as_str()).map(str::to_owned)
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// The REQUEST event (AWS, "Input to an API Gateway Lambda authorizer", REQUEST
+    /// type): `headers` and `queryStringParameters` hold the last value of each name,
+    /// the multi-value maps every value; `path` is the resource part of the request
+    /// path and `requestContext.path` the full path, as in a proxy event.
+    fn request_event(
+        &self,
+        call: &Call,
+        found: &RouteMatch<'_>,
+        method_arn: &str,
+    ) -> ApiGatewayCustomAuthorizerRequestTypeRequest {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &call.headers {
+            // `insert` replaces: the last value wins, as in API Gateway's `headers`.
+            headers.insert(name.clone(), value.clone());
+        }
+        let mut single: HashMap<String, String> = HashMap::new();
+        let mut multi: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, value) in &call.query_all {
+            single.insert(name.clone(), value.clone());
+            multi.entry(name.clone()).or_default().push(value.clone());
+        }
+        let method = axum::http::Method::from_bytes(call.method.as_bytes()).ok();
+
+        let mut identity = ApiGatewayCustomAuthorizerRequestTypeRequestIdentity::default();
+        identity.source_ip = Some(call.source_ip.clone());
+        let mut context = ApiGatewayCustomAuthorizerRequestTypeRequestContext::default();
+        context.path = Some(call.path.clone());
+        context.account_id = Some(ACCOUNT_ID.to_owned());
+        context.resource_id = Some(resource_id(&found.route.path));
+        context.stage = Some(self.stage.clone());
+        context.request_id = Some(call.request_id.clone());
+        context.identity = Some(identity);
+        context.resource_path = Some(found.route.path.clone());
+        context.http_method = method.clone();
+        context.apiid = Some(API_ID.to_owned());
+
+        let mut event = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
+        event.type_ = Some("REQUEST".to_owned());
+        event.method_arn = Some(method_arn.to_owned());
+        event.resource = Some(found.route.path.clone());
+        event.path = Some(
+            call.path
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(self.stage.as_str()))
+                .filter(|p| !p.is_empty())
+                .unwrap_or("/")
+                .to_owned(),
+        );
+        event.http_method = method;
+        event.headers = headers;
+        event.multi_value_headers = call.headers.clone();
+        event.query_string_parameters = single.into();
+        event.multi_value_query_string_parameters = multi.into();
+        event.path_parameters = found.path_params.clone().into_iter().collect();
+        event.stage_variables = self.stage_variables.clone().into_iter().collect();
+        event.request_context = context;
+        event
+    }
+
+    /// A cached decision of authorizer `name` for `key`, when the cache is on.
+    fn cached(
+        &self,
+        ttl: u32,
+        name: &str,
+        key: &str,
+        now: Instant,
+    ) -> Option<Arc<AuthorizerResult>> {
+        if ttl == 0 {
+            return None;
+        }
+        lock(&self.cache)
+            .get(name)
+            .and_then(|keys| keys.get(key))
+            .filter(|c| c.expires > now)
+            .map(|c| c.result.clone())
+    }
+
+    /// Caches a fresh decision when the cache is on; says what happened, for the log.
+    fn store(
+        &self,
+        ttl: u32,
+        name: &str,
+        key: &str,
+        result: Arc<AuthorizerResult>,
+        now: Instant,
+    ) -> String {
+        if ttl == 0 {
+            return "invoked (cache off)".to_owned();
+        }
+        self.remember(name, key, result, now + Duration::from_secs(ttl.into()));
+        format!("invoked, cached for {ttl} s")
+    }
+
     async fn invoke_authorizer(
         &self,
         call: &Call,
         name: &str,
         function: &str,
-        token: &str,
-        method_arn: &str,
+        event: AuthorizerRequest,
     ) -> Result<AuthorizerResult, GatewayError> {
         let Some(lambda) = self.functions.get(function) else {
             return Err(GatewayError::AuthorizerConfiguration);
         };
         self.authorizer_invocations.fetch_add(1, Ordering::Relaxed);
-        let event = json!({"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn});
-        if self.verbose {
-            self.hop(call, || {
-                let mut shown = event.clone();
-                shown["authorizationToken"] =
-                    json!(format!("<token {}>", authorizer::token_fingerprint(token)));
-                format!("    authorizer {name} event {shown}")
-            });
-        }
         let started = Instant::now();
-        let answer = lambda.invoke(event, &call.request_id).await;
+        let answer = match tokio::time::timeout(
+            AUTHORIZER_TIMEOUT,
+            lambda.invoke_authorizer(event, &call.request_id),
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            // What Lambda reports for a function past its timeout.
+            Err(_) => Err(FunctionError {
+                error_type: "Sandbox.Timedout".into(),
+                error_message: format!(
+                    "RequestId: {} Error: Task timed out after {:.2} seconds",
+                    call.request_id,
+                    AUTHORIZER_TIMEOUT.as_secs_f64()
+                ),
+            }),
+        };
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         if self.verbose {
             self.hop(call, || match &answer {
-                Ok(value) => format!("    authorizer {name} answered {value}"),
+                Ok(answer) => format!("    authorizer {name} answered {}", answer.to_json()),
                 Err(error) => format!("    authorizer {name} failed {}", error.to_json()),
             });
         }
         match answer {
             // API Gateway turns exactly this error message into 401.
-            Err(error) if error.error_message == "Unauthorized" => {
+            Err(error) if error.error_message == authorizer_contract::UNAUTHORIZED => {
                 self.hop(call, || {
                     format!("    authorizer {name}: Unauthorized ({elapsed:.1} ms) -> 401")
                 });
@@ -509,7 +789,7 @@ impl Gateway {
                 });
                 Err(GatewayError::AuthorizerConfiguration)
             }
-            Ok(value) => AuthorizerResult::from_response(&value).map_err(|reason| {
+            Ok(answer) => AuthorizerResult::from_answer(&answer).map_err(|reason| {
                 self.hop(call, || {
                     format!("    authorizer {name}: malformed answer: {reason} -> 500")
                 });
@@ -594,7 +874,20 @@ impl Gateway {
                     self.hop(call, || format!("    {function} event {event}"));
                 }
                 let started = Instant::now();
-                let answer = lambda.invoke(event, &call.request_id).await;
+                let Ok(answer) = tokio::time::timeout(
+                    integration.timeout,
+                    lambda.invoke(event, &call.request_id),
+                )
+                .await
+                else {
+                    self.hop(call, || {
+                        format!(
+                            "    {function} did not answer within timeoutInMillis {} -> 504",
+                            integration.timeout.as_millis()
+                        )
+                    });
+                    return Err(GatewayError::IntegrationTimeout);
+                };
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
                 match answer {
                     Ok(value) => {
@@ -835,17 +1128,50 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The query string as API Gateway hands it to templates: the last value of a name.
-fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
-    let mut params = BTreeMap::new();
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        params.insert(
-            mapping::url_decode(name).unwrap_or_else(|_| name.to_owned()),
-            mapping::url_decode(value).unwrap_or_else(|_| value.to_owned()),
-        );
+/// The query string's pairs, decoded, in order. Collected into a map, the last value
+/// of a name wins, as API Gateway hands them to templates.
+fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                mapping::url_decode(name).unwrap_or_else(|_| name.to_owned()),
+                mapping::url_decode(value).unwrap_or_else(|_| value.to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// An `x-amz-apigw-id` (API Gateway's extended request ID) for one response: 15
+/// letters and digits and `=`, the shape AWS sends (e.g. `Ab1CdEfGhIjKlMn=`; LocalStack
+/// makes it the same way, response_enricher.py).
+fn apigw_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let random = uuid::Uuid::new_v4();
+    let mut id: String = random
+        .as_bytes()
+        .iter()
+        .take(15)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    id.push('=');
+    id
+}
+
+/// A stable, API-Gateway-shaped resource ID (6 lower-case letters and digits) for a
+/// resource path.
+fn resource_id(path: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    params
+    (0..6)
+        .map(|i| char::from(ALPHABET[((hash >> (i * 8)) % 36) as usize]))
+        .collect()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

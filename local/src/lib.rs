@@ -6,7 +6,7 @@
 //!  site (4100) ──POST /sign-in──► identity provider (4102): Google-shaped ID tokens, JWKS
 //!       │
 //!       └──GET /prod/hello, Authorization: <token>──► API Gateway emulator (4101)
-//!             openapi.yaml: route, TOKEN authorizer (cache, policy), request template,
+//!             openapi.yaml: route, TOKEN or REQUEST authorizer (cache, policy), request template,
 //!             integration responses, CORS, gateway responses
 //!               ├─► authorizer (production code; JWKS from the identity provider)
 //!               └─► hello
@@ -45,12 +45,14 @@ pub mod functions;
 pub mod gateway;
 pub mod host_check;
 pub mod idp;
+pub mod lambda;
 pub mod log_text;
 pub mod policy;
 pub mod rie;
 pub mod runtime_api;
 mod server;
 pub mod site;
+pub mod template;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -64,6 +66,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 pub use definition::ApiDefinition;
 pub use error::Error;
 pub use functions::{FunctionError, LambdaFunction};
+pub use lambda::FunctionRegistry;
 pub use server::Limits;
 
 use functions::{
@@ -188,6 +191,14 @@ pub struct StackConfig {
     pub clock: Clock,
     /// The header-read and whole-request deadlines of every server.
     pub limits: Limits,
+    /// Handlers by the logical names the definition's URIs use (`${XFunction.Arn}`),
+    /// in process; they take the place of the built-in `AuthorizerFunction` and
+    /// `HelloFunction` when named alike.
+    pub functions: FunctionRegistry,
+    /// The SAM template whose functions the definition's URIs name (e.g.
+    /// `examples/allow-deny-authorizer/template.yaml`), for the message when one has
+    /// no handler.
+    pub template: Option<PathBuf>,
 }
 
 impl Default for StackConfig {
@@ -207,6 +218,8 @@ impl Default for StackConfig {
             stage_variables: BTreeMap::new(),
             clock: Clock::default(),
             limits: Limits::default(),
+            functions: FunctionRegistry::default(),
+            template: None,
         }
     }
 }
@@ -299,16 +312,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         Some(path) => ApiDefinition::from_file(path)?,
         None => ApiDefinition::embedded()?,
     });
-    let unknown: Vec<String> = definition
-        .functions()
-        .into_iter()
-        .filter(|f| f != HELLO_FUNCTION && f != AUTHORIZER_FUNCTION)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(Error::NotEmulated(format!(
-            "the Lambda function(s) {} (known: {HELLO_FUNCTION}, {AUTHORIZER_FUNCTION})",
-            unknown.join(", ")
-        )));
+    check_functions(&config, &definition)?;
+    if config.authorizer_ttl_seconds.is_some_and(|ttl| ttl > 0)
+        && let Some(name) = definition.uncacheable_authorizers().first()
+    {
+        return Err(Error::InvalidSetting {
+            name: "authorizer TTL",
+            detail: format!(
+                "the REQUEST authorizer {name} has no identitySource, which API Gateway requires when caching is on"
+            ),
+        });
     }
     let site_dir = config
         .site_dir
@@ -351,7 +364,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     );
 
     let functions = match functions(&config, &jwks_url).await {
-        Ok(functions) => functions,
+        Ok(mut functions) => {
+            functions.extend(config.functions.clone().into_map());
+            functions
+        }
         Err(error) => {
             idp.stop().await;
             return Err(error);
@@ -392,6 +408,41 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
         },
     })
+}
+
+/// Every function the definition names must be one the stack runs: built in, or
+/// registered; a name the template declares without a handler, or one it lacks, stops
+/// the start with a message naming it.
+fn check_functions(config: &StackConfig, definition: &ApiDefinition) -> Result<(), Error> {
+    let known = |name: &str| {
+        name == HELLO_FUNCTION
+            || name == AUTHORIZER_FUNCTION
+            || config.functions.get(name).is_some()
+    };
+    let Some(name) = definition.functions().into_iter().find(|f| !known(f)) else {
+        return Ok(());
+    };
+    let registered: Vec<&str> = [AUTHORIZER_FUNCTION, HELLO_FUNCTION]
+        .into_iter()
+        .chain(config.functions.names())
+        .collect();
+    let message = match &config.template {
+        Some(path) if template::function_names(path)?.contains(&name) => format!(
+            "the API definition invokes {name}, a function of {}, but no handler is registered under that name (registered: {}); register one in StackConfig::functions (running a template's built binary is not emulated yet)",
+            path.display(),
+            registered.join(", ")
+        ),
+        Some(path) => format!(
+            "the API definition invokes {name}, which is neither a registered handler ({}) nor a function of {}",
+            registered.join(", "),
+            path.display()
+        ),
+        None => format!(
+            "the API definition invokes {name}, which is not a registered handler ({}); register one in StackConfig::functions",
+            registered.join(", ")
+        ),
+    };
+    Err(Error::UnknownFunction(message))
 }
 
 fn check_config(config: &StackConfig) -> Result<(), Error> {

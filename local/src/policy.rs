@@ -7,7 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::Value;
+
+use crate::lambda::AuthorizerAnswer;
 
 /// A well-formed authorizer answer, kept in the decision cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +75,76 @@ impl AuthorizerResult {
             .map(|(i, s)| statement(s).map_err(|e| format!("Statement[{i}]: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let mut context = BTreeMap::new();
-        match object.get("context") {
+        Ok(AuthorizerResult {
+            principal_id,
+            statements,
+            context: context_strings(object.get("context"))?,
+        })
+    }
+
+    /// Checks an answer of either form (typed from an in-process handler, or JSON).
+    pub fn from_answer(answer: &AuthorizerAnswer) -> Result<Self, String> {
+        match answer {
+            AuthorizerAnswer::Json(value) => Self::from_response(value),
+            AuthorizerAnswer::Typed(answer) => Self::from_typed(answer),
+        }
+    }
+
+    /// Checks a typed answer with the rules of [`AuthorizerResult::from_response`], the
+    /// same outcome as for its JSON (what `lambda_runtime` would post), without writing it.
+    pub fn from_typed(answer: &ApiGatewayCustomAuthorizerResponse) -> Result<Self, String> {
+        let principal_id = answer
+            .principal_id
+            .clone()
+            .filter(|id| !id.is_empty())
+            .ok_or("principalId is missing")?;
+        let statements = answer
+            .policy_document
+            .statement
+            .iter()
+            .enumerate()
+            .map(|(i, s)| typed_statement(s).map_err(|e| format!("Statement[{i}]: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AuthorizerResult {
+            principal_id,
+            statements,
+            context: context_strings(Some(&answer.context))?,
+        })
+    }
+}
+
+/// A typed statement, as [`statement`] checks its JSON.
+fn typed_statement(s: &IamPolicyStatement) -> Result<Statement, String> {
+    if s.condition.is_some() {
+        return Err(
+            "Condition is not evaluated by the emulator (only Effect, Action and Resource are)"
+                .into(),
+        );
+    }
+    let allow = match s.effect {
+        IamPolicyEffect::Allow => true,
+        IamPolicyEffect::Deny => false,
+        _ => return Err("Effect must be \"Allow\" or \"Deny\"".into()),
+    };
+    if s.action.is_empty() {
+        return Err("Action is missing".into());
+    }
+    if s.resource.is_empty() {
+        return Err("Resource is missing".into());
+    }
+    Ok(Statement {
+        allow,
+        actions: s.action.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        resources: s.resource.clone(),
+    })
+}
+
+/// `context`, every value in its string form (API Gateway hands numbers and booleans to
+/// templates as `42`, `true`); `null`, arrays and objects are refused.
+fn context_strings(context: Option<&Value>) -> Result<BTreeMap<String, String>, String> {
+    {
+        let mut context_map = BTreeMap::new();
+        match context {
             None | Some(Value::Null) => {}
             Some(Value::Object(map)) => {
                 for (key, value) in map {
@@ -92,18 +164,16 @@ impl AuthorizerResult {
                             ));
                         }
                     };
-                    context.insert(key.clone(), text);
+                    context_map.insert(key.clone(), text);
                 }
             }
             Some(_) => return Err("context must be an object".into()),
         }
-        Ok(AuthorizerResult {
-            principal_id,
-            statements,
-            context,
-        })
+        Ok(context_map)
     }
+}
 
+impl AuthorizerResult {
     /// Evaluates the policy for `method_arn`: explicit Deny wins, then any Allow.
     pub fn evaluate(&self, method_arn: &str) -> Verdict {
         let applies = |s: &Statement| {
@@ -308,6 +378,49 @@ mod tests {
         assert_eq!(r.context["verified"], "true");
         assert_eq!(r.context["n"], "42");
         assert_eq!(r.context["x"], "1.5");
+    }
+
+    /// A typed answer is checked exactly as its JSON would be.
+    #[test]
+    fn a_typed_answer_gets_the_outcome_of_its_json() {
+        use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerPolicy;
+        let answer = |principal: Option<&str>, effect, action: &[&str], context: Value| {
+            let mut statement = IamPolicyStatement::default();
+            statement.action = action.iter().map(|a| (*a).to_owned()).collect();
+            statement.effect = effect;
+            statement.resource = vec![ARN.to_owned()];
+            let mut document = ApiGatewayCustomAuthorizerPolicy::default();
+            document.statement = vec![statement];
+            let mut answer = ApiGatewayCustomAuthorizerResponse::default();
+            answer.principal_id = principal.map(str::to_owned);
+            answer.policy_document = document;
+            answer.context = context;
+            answer
+        };
+        let mut with_condition = answer(Some("u"), IamPolicyEffect::Allow, &["*"], Value::Null);
+        with_condition.policy_document.statement[0].condition = Some(Default::default());
+        let cases = [
+            answer(
+                Some("u"),
+                IamPolicyEffect::Allow,
+                &["execute-api:Invoke"],
+                json!({"n": 1, "b": true, "s": "x"}),
+            ),
+            answer(Some("u"), IamPolicyEffect::Deny, &["*"], Value::Null),
+            answer(None, IamPolicyEffect::Allow, &["*"], Value::Null),
+            answer(Some(""), IamPolicyEffect::Allow, &["*"], Value::Null),
+            answer(Some("u"), IamPolicyEffect::Allow, &[], Value::Null),
+            answer(Some("u"), IamPolicyEffect::Allow, &["*"], json!({"a": [1]})),
+            with_condition,
+        ];
+        for typed in cases {
+            let json = serde_json::to_value(&typed).unwrap();
+            assert_eq!(
+                AuthorizerResult::from_typed(&typed),
+                AuthorizerResult::from_response(&json),
+                "{json}"
+            );
+        }
     }
 
     #[test]

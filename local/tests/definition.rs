@@ -1,7 +1,7 @@
 //! The API definition: openapi.yaml is what the emulator runs, and a definition the
 //! emulator cannot reproduce faithfully is refused at start-up with the place named.
 
-use local::{ApiDefinition, Error};
+use local::ApiDefinition;
 
 #[test]
 fn openapi_yaml_defines_the_greeting_api() {
@@ -47,7 +47,7 @@ fn integrations_the_emulator_does_not_reproduce_are_refused() {
     let yaml = "paths:\n  /a:\n    get:\n      x-amazon-apigateway-integration: {type: http_proxy, uri: 'https://example.com'}\n";
     assert_eq!(
         refusal(yaml),
-        "the API definition uses an integration of type http_proxy (paths./a.get.x-amazon-apigateway-integration); only aws (Lambda, non-proxy) and mock are emulated, which the local stack does not emulate; see local/README.md"
+        "the API definition uses an integration of type http_proxy (paths./a.get.x-amazon-apigateway-integration), which the local stack does not emulate (it emulates aws (Lambda, non-proxy) and mock integrations); see local/README.md"
     );
 }
 
@@ -81,13 +81,72 @@ fn an_authorizer_ttl_above_3600_is_refused() {
     );
 }
 
+const URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations'}";
+
+fn authorizer_yaml(settings: &str) -> String {
+    format!(
+        "paths: {{}}\ncomponents:\n  securitySchemes:\n    A:\n      type: apiKey\n      name: Authorization\n      in: header\n      x-amazon-apigateway-authorizer: {{authorizerUri: {URI}, {settings}}}\n"
+    )
+}
+
 #[test]
-fn a_request_authorizer_is_refused() {
-    let yaml = "paths: {}\ncomponents:\n  securitySchemes:\n    A:\n      type: apiKey\n      name: Authorization\n      in: header\n      x-amazon-apigateway-authorizer: {type: request, authorizerUri: 'x'}\n";
-    assert!(matches!(
-        ApiDefinition::parse(yaml, "test.yaml"),
-        Err(Error::NotEmulated(what)) if what.starts_with("a request authorizer")
-    ));
+fn a_cognito_authorizer_is_refused_in_one_sentence() {
+    assert_eq!(
+        refusal(&authorizer_yaml("type: cognito_user_pools")),
+        "the API definition uses a cognito_user_pools authorizer (components.securitySchemes.A), which the local stack does not emulate (it emulates TOKEN and REQUEST Lambda authorizers); see local/README.md"
+    );
+}
+
+#[test]
+fn a_request_authorizer_with_every_kind_of_identity_source_is_accepted() {
+    let yaml = authorizer_yaml(
+        "type: request, identitySource: 'method.request.header.A, method.request.multivalueheader.B, method.request.querystring.c, method.request.multivaluequerystring.d, stageVariables.e, context.identity.sourceIp', authorizerResultTtlInSeconds: 60",
+    );
+    let definition = ApiDefinition::parse(&yaml, "test.yaml").expect("accepted");
+    assert_eq!(definition.authorizer_ttl_seconds("A"), Some(60));
+    assert!(definition.uncacheable_authorizers().is_empty());
+}
+
+#[test]
+fn a_cached_request_authorizer_without_an_identity_source_is_refused_as_api_gateway_requires_one() {
+    assert_eq!(
+        refusal(&authorizer_yaml(
+            "type: request, authorizerResultTtlInSeconds: 300"
+        )),
+        "the API definition test.yaml: components.securitySchemes.A: a REQUEST authorizer with caching on (authorizerResultTtlInSeconds 300) needs an identitySource, as API Gateway requires; set one, or set the TTL to 0"
+    );
+    // Caching off: the identity source is optional (AWS, API_Authorizer.html).
+    let definition = ApiDefinition::parse(
+        &authorizer_yaml("type: request, authorizerResultTtlInSeconds: 0"),
+        "test.yaml",
+    )
+    .expect("accepted");
+    assert_eq!(definition.uncacheable_authorizers(), vec!["A".to_owned()]);
+}
+
+#[test]
+fn an_identity_source_of_another_kind_is_refused_naming_the_kinds() {
+    assert_eq!(
+        refusal(&authorizer_yaml(
+            "type: request, identitySource: 'method.request.path.id'"
+        )),
+        "the API definition test.yaml: components.securitySchemes.A.identitySource: \"method.request.path.id\" is not method.request.header.X, method.request.multivalueheader.X, method.request.querystring.X, method.request.multivaluequerystring.X, stageVariables.X or context.X"
+    );
+    assert_eq!(
+        refusal(&authorizer_yaml(
+            "type: request, identitySource: 'context.authorizer.x'"
+        )),
+        "the API definition uses the identity source \"context.authorizer.x\" (components.securitySchemes.A.identitySource), which the local stack does not emulate (it emulates context.requestId, context.stage, context.httpMethod, context.resourcePath, context.path, context.identity.sourceIp, context.identity.userAgent); see local/README.md"
+    );
+}
+
+#[test]
+fn an_integration_timeout_outside_50_to_29000_ms_is_refused() {
+    let yaml = "paths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n      x-amazon-apigateway-integration: {type: mock, timeoutInMillis: 30000, responses: {default: {statusCode: '200'}}}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: paths./a.get.x-amazon-apigateway-integration: timeoutInMillis must be 50 to 29000, not 30000"
+    );
 }
 
 #[test]
@@ -116,7 +175,7 @@ fn a_fn_sub_in_a_header_value_other_than_the_site_origin_is_refused() {
     let yaml = "paths:\n  /a:\n    get:\n      responses: {'200': {description: ok, headers: {X-Y: {schema: {type: string}}}}}\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: '200', responseParameters: {method.response.header.X-Y: {'Fn::Sub': \"'https://${Other.DomainName}'\"}}}}}\n";
     assert_eq!(
         refusal(yaml),
-        "the API definition uses the header value {Fn::Sub: \"'https://${Other.DomainName}'\"} (paths./a.get.x-amazon-apigateway-integration.responses.\"default\"); the one Fn::Sub emulated in a header value is \"'https://${SiteDistribution.DomainName}'\", the site's origin, which the local stack does not emulate; see local/README.md"
+        "the API definition uses the header value {Fn::Sub: \"'https://${Other.DomainName}'\"} (paths./a.get.x-amazon-apigateway-integration.responses.\"default\"), which the local stack does not emulate (it emulates one Fn::Sub in a header value, \"'https://${SiteDistribution.DomainName}'\", the site's origin); see local/README.md"
     );
 }
 
