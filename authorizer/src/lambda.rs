@@ -111,8 +111,10 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    // One test: scoped subscribers in parallel tests race over tracing's global
+    // callsite cache, and a line missed by that race would make the check pass.
     #[test]
-    fn no_level_logs_lambda_runtimes_raw_event() {
+    fn no_level_logs_lambda_runtimes_raw_event_and_other_lines_still_pass() {
         for level in [
             "TRACE",
             "trace",
@@ -124,10 +126,6 @@ mod tests {
             assert!(!logs.contains("SECRET"), "{level}: {logs}");
             assert!(!logs.contains("raw JSON event"), "{level}: {logs}");
         }
-    }
-
-    #[test]
-    fn other_trace_and_lambda_runtimes_debug_lines_still_pass() {
         let logs = logged_at("TRACE");
         assert!(logs.contains("our own trace line"), "{logs}");
         assert!(logs.contains("runtime debug line"), "{logs}");

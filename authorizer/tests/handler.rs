@@ -237,17 +237,59 @@ impl KeyFetcher for CountingFetcher {
     }
 }
 
-/// What the production subscriber (`authorizer::lambda::subscriber`) writes.
+/// What the production subscriber (`authorizer::lambda::subscriber`) writes for one test.
+///
+/// One subscriber, installed globally at TRACE, serves every test of this binary and
+/// writes to the capture of the thread it runs on (each `#[tokio::test]` runs its
+/// handler on its own thread). Scoped subscribers (`set_default`) in parallel tests
+/// raced over tracing's global callsite cache and now and then captured nothing.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 
-impl std::io::Write for Logs {
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Stops this thread's capture when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
+/// The writer of the global subscriber: this thread's capture, or nowhere.
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some(logs) = capture.borrow().as_ref() {
+                logs.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures what this thread logs until the guard drops.
+    fn capture() -> (Logs, Capturing) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            tracing::subscriber::set_global_default(authorizer::lambda::subscriber(
+                "trace",
+                || ThreadCapture,
+            ))
+            .expect("no other global subscriber in this test binary");
+        });
+        let logs = Logs::default();
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(logs.clone()));
+        (logs, Capturing)
     }
 }
 
@@ -276,12 +318,7 @@ impl Logs {
 
 /// Runs the handler once on `token` with a counting fetcher, at TRACE, logs captured.
 async fn decide_logged(token: &str) -> (Result<Value, LambdaFailure>, Logs, usize) {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let _guard =
-        tracing::subscriber::set_default(authorizer::lambda::subscriber("trace", move || {
-            writer.clone()
-        }));
+    let (logs, _capturing) = Logs::capture();
     let fetches = Arc::new(AtomicUsize::new(0));
     let mut config = config("http://127.0.0.1:9/unused".into(), None);
     config
@@ -361,12 +398,7 @@ async fn a_huge_alg_or_method_arn_makes_no_long_log_line() {
         assert!(!line.contains('\u{1b}'), "{line:.200}");
     }
 
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let _guard =
-        tracing::subscriber::set_default(authorizer::lambda::subscriber("trace", move || {
-            writer.clone()
-        }));
+    let (logs, _capturing) = Logs::capture();
     let authorizer = Authorizer::with_fetcher(
         config("http://127.0.0.1:9/unused".into(), None),
         CountingFetcher::default(),
@@ -461,12 +493,7 @@ fn request_with(name: &str, value: &str) -> AuthorizerEvent {
 async fn decide_event_logged(
     event: AuthorizerEvent,
 ) -> (Result<Value, LambdaFailure>, Logs, usize) {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let _guard =
-        tracing::subscriber::set_default(authorizer::lambda::subscriber("info", move || {
-            writer.clone()
-        }));
+    let (logs, _capturing) = Logs::capture();
     let fetches = Arc::new(AtomicUsize::new(0));
     let authorizer = Authorizer::with_fetcher(
         config("http://127.0.0.1:9/unused".into(), None),
