@@ -863,6 +863,14 @@ impl<'a> Renderer<'a> {
 
     fn index(&mut self, target: Value<'a>, index: Value<'a>, offset: usize) -> Result<Value<'a>> {
         match (&target, &index) {
+            (Value::List(items), Value::Int(_)) if items.borrow().view => {
+                Err(Pending::unsupported(
+                    offset,
+                    "an index into a map's keySet() or values(), a Java Set or Collection \
+                     without positions"
+                        .to_owned(),
+                ))
+            }
             (Value::List(items), Value::Int(_)) => list_get(&items.borrow(), &index, offset),
             (Value::Array(items), Value::Int(_)) => list_get(items, &index, offset),
             (Value::StrMap(_) | Value::Map(_), _) => map_method(&target, "get", &[index], offset),
@@ -1412,7 +1420,7 @@ fn map_method<'a>(
     match name {
         "keySet" => {
             no_args()?;
-            Ok(Value::list(
+            Ok(Value::collection_view(
                 entries
                     .into_iter()
                     .map(|(k, _)| Value::Str(Cow::Owned(k)))
@@ -1421,7 +1429,9 @@ fn map_method<'a>(
         }
         "values" => {
             no_args()?;
-            Ok(Value::list(entries.into_iter().map(|(_, v)| v).collect()))
+            Ok(Value::collection_view(
+                entries.into_iter().map(|(_, v)| v).collect(),
+            ))
         }
         "size" => no_args().map(|()| Value::Int(entries.len() as i64)),
         "isEmpty" => no_args().map(|()| Value::Bool(entries.is_empty())),
@@ -1622,6 +1632,15 @@ fn list_method<'a>(
         }
     };
     let mut args = args;
+    if items.borrow().view && !matches!(name, "size" | "isEmpty" | "contains" | "toString") {
+        return Err(Pending::unsupported(
+            offset,
+            format!(
+                "{name}() on a map's keySet() or values(), a Java Set or Collection without \
+                 a List's methods (supported: size, isEmpty, contains, toString)"
+            ),
+        ));
+    }
     match (name, args.as_mut_slice()) {
         ("size", []) => Ok(Value::Int(items.borrow().len() as i64)),
         ("isEmpty", []) => Ok(Value::Bool(items.borrow().is_empty())),

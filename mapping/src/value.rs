@@ -49,6 +49,10 @@ pub(crate) struct ListData<'a> {
     /// (`[{"foo":"bar"}]`), where a Velocity list renders as `[a, b]` (LocalStack's
     /// aws-validated test_input_path_template_formatting).
     pub(crate) json: bool,
+    /// A map's `keySet()` or `values()`: a Java Set or Collection, not a List. It
+    /// iterates and renders as a list does, but has none of a List's positional
+    /// methods (`get`, `indexOf`, ...), for which Velocity finds no method.
+    pub(crate) view: bool,
 }
 
 impl<'a> std::ops::Deref for ListData<'a> {
@@ -89,11 +93,28 @@ impl Builtin {
 
 impl<'a> Value<'a> {
     pub(crate) fn list(items: Vec<Value<'a>>) -> Self {
-        Value::List(Rc::new(RefCell::new(ListData { items, json: false })))
+        Value::List(Rc::new(RefCell::new(ListData {
+            items,
+            json: false,
+            view: false,
+        })))
+    }
+
+    /// A map's `keySet()` or `values()` (see [`ListData::view`]).
+    pub(crate) fn collection_view(items: Vec<Value<'a>>) -> Self {
+        Value::List(Rc::new(RefCell::new(ListData {
+            items,
+            json: false,
+            view: true,
+        })))
     }
 
     pub(crate) fn json_list(items: Vec<Value<'a>>) -> Self {
-        Value::List(Rc::new(RefCell::new(ListData { items, json: true })))
+        Value::List(Rc::new(RefCell::new(ListData {
+            items,
+            json: true,
+            view: false,
+        })))
     }
 
     pub(crate) fn map(entries: Vec<(String, Value<'a>)>) -> Self {

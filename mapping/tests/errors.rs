@@ -132,6 +132,43 @@ fn unsupported_api_gateway_variables_are_refused_when_rendered() {
     }
 }
 
+/// A map's keySet() and values() are a Java Set and Collection: no List methods, for
+/// which Velocity finds no method (found by the differential test, seed
+/// 1796157801714825059: `$m.keySet().indexOf('a') == $null` is true in Velocity).
+#[test]
+fn positional_methods_on_a_maps_key_set_or_values_are_refused() {
+    let context = RenderContext::with_name("x");
+    let prefix = "#set($m = {'k': 'v'})";
+    for (source, message) in [
+        (
+            "$m.keySet().indexOf('k')",
+            "indexOf() on a map's keySet() or values(), a Java Set or Collection without a \
+             List's methods (supported: size, isEmpty, contains, toString)",
+        ),
+        (
+            "$m.values().get(0)",
+            "get() on a map's keySet() or values(), a Java Set or Collection without a \
+             List's methods (supported: size, isEmpty, contains, toString)",
+        ),
+        (
+            "#set($k = $m.keySet())$k[0]",
+            "an index into a map's keySet() or values(), a Java Set or Collection without \
+             positions",
+        ),
+    ] {
+        let error = render_error(&format!("{prefix}{source}"), &context);
+        match error {
+            Error::Unsupported { ref what, .. } => assert_eq!(what, message, "{source}"),
+            other => panic!("{source}: {other:?}"),
+        }
+    }
+    let template = Template::parse(&format!(
+        "{prefix}$m.keySet().size() $m.values().contains('v') $m.keySet()"
+    ))
+    .unwrap();
+    assert_eq!(template.render(&context).unwrap(), "1 true [k]");
+}
+
 #[test]
 fn invalid_replacements_fail_only_when_something_matches_as_in_java() {
     let template =
