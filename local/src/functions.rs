@@ -3,7 +3,8 @@
 //! In process, the handlers of the `authorizer` and `hello` crates are called directly
 //! and their results serialised exactly as `lambda_runtime` would; with
 //! [`crate::LambdaMode::Binaries`] the real `bootstrap` binaries answer through a Lambda
-//! Runtime API ([`crate::runtime_api`]). Tests can put any [`LambdaFunction`] in place.
+//! Runtime API ([`lambda_runners::runtime_api`]), or with [`crate::LambdaMode::Rie`]
+//! under AWS's emulator ([`lambda_runners::rie`]). Tests can put any [`LambdaFunction`] in place.
 
 use std::future::Future;
 use std::path::Path;
@@ -22,8 +23,8 @@ pub use crate::lambda::{
     AuthorizerAnswer, AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn,
 };
 
-use crate::rie::{self, Rie};
-use crate::runtime_api::{LambdaProcess, Outcome};
+use lambda_runners::rie::{self, Rie};
+use lambda_runners::runtime_api::{LambdaProcess, Outcome};
 
 /// The logical names `openapi.yaml` gives the functions (`${HelloFunction.Arn}`): the
 /// resources of `template.yaml`.
@@ -251,7 +252,9 @@ impl RieFunction {
         timeout: Duration,
     ) -> std::io::Result<Self> {
         Ok(RieFunction {
-            rie: Rie::start(rie, binary, env).await?,
+            rie: Rie::start(rie, binary, env)
+                .await
+                .map_err(std::io::Error::other)?,
             timeout,
         })
     }
@@ -268,9 +271,9 @@ impl LambdaFunction for RieFunction {
                     }),
                     None => Ok(body),
                 },
-                Err(message) => Err(FunctionError {
+                Err(error) => Err(FunctionError {
                     error_type: "Runtime.EmulatorError".into(),
-                    error_message: message,
+                    error_message: error.to_string(),
                 }),
             }
         })

@@ -43,16 +43,17 @@ pub mod definition;
 mod error;
 pub mod functions;
 pub mod gateway;
-pub mod host_check;
 pub mod idp;
 pub mod lambda;
-pub mod log_text;
 pub mod policy;
-pub mod rie;
-pub mod runtime_api;
 mod server;
 pub mod site;
 pub mod template;
+
+// In crates of their own (the runners are `testkit`'s too); re-exported so that
+// `local::rie`, `local::runtime_api`, `local::host_check` and `local::log_text` stay.
+pub use lambda_runners::{rie, runtime_api};
+pub use loopback_guard::{host_check, log_text};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

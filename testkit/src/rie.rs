@@ -1,5 +1,5 @@
 //! AWS's Lambda Runtime Interface Emulator running a built `bootstrap`, for tests: the
-//! driver is `local::rie`; this wraps it with a test's panics on setup failures.
+//! driver is `lambda_runners::rie`; this wraps it with a test's panics on setup failures.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,24 +10,24 @@ use serde_json::Value;
 /// wrote when `cargo xtask test` points `GREETING_STACK_SAM_BUILD` at it, else
 /// `host_build` (cargo's, e.g. `env!("CARGO_BIN_EXE_hello")`).
 pub fn bootstrap(function: &str, host_build: &str) -> PathBuf {
-    local::rie::bootstrap_for(function, Path::new(host_build))
+    lambda_runners::rie::bootstrap_for(function, Path::new(host_build))
 }
 
 /// Finds the emulator for `bootstrap`'s architecture in the tools `cargo xtask test`
 /// installs (`GREETING_STACK_AWS_TOOLS`).
-pub fn locate(bootstrap: &Path) -> Result<PathBuf, String> {
-    let machine = local::rie::Machine::of(bootstrap)?;
-    local::rie::locate_for(None, machine)
+pub fn locate(bootstrap: &Path) -> Result<PathBuf, lambda_runners::Error> {
+    let machine = lambda_runners::rie::Machine::of(bootstrap)?;
+    lambda_runners::rie::locate_for(None, machine)
 }
 
 /// A running emulator; killed when dropped.
 #[derive(Debug)]
-pub struct Rie(local::rie::Rie);
+pub struct Rie(lambda_runners::rie::Rie);
 
 impl Rie {
     /// Starts `rie` running `bootstrap` with `env`.
     pub async fn start(rie: &Path, bootstrap: &Path, env: &[(&str, &str)]) -> Self {
-        Rie(local::rie::Rie::start(rie, bootstrap, env)
+        Rie(lambda_runners::rie::Rie::start(rie, bootstrap, env)
             .await
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", rie.display())))
     }

@@ -1,26 +1,27 @@
 //! A minimal AWS Lambda Runtime API on 127.0.0.1 driving a built `bootstrap` binary.
 //!
-//! The implementation lives in the local stack (`local::runtime_api`), which runs the
-//! binaries the same way; this is the tests' handle on it, with the call shapes the
+//! The implementation is `lambda_runners::runtime_api`, with which the local stack runs
+//! the binaries the same way; this is the tests' handle on it, with the call shapes the
 //! suites use (one test, one process, one invocation at a time).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub use local::runtime_api::Outcome;
+pub use lambda_runners::runtime_api::Outcome;
 
 /// A `bootstrap` process with its own Runtime API; killed when dropped.
 #[derive(Debug)]
-pub struct LambdaProcess(local::runtime_api::LambdaProcess);
+pub struct LambdaProcess(lambda_runners::runtime_api::LambdaProcess);
 
 impl LambdaProcess {
     /// Starts the Runtime API and the binary with the variables Lambda sets plus `env`.
     /// Panics when the binary cannot be started: the test cannot go on.
     pub async fn spawn(binary: impl AsRef<Path>, env: &[(&str, &str)]) -> Self {
         let binary = binary.as_ref();
-        let process = local::runtime_api::LambdaProcess::start(binary, "test-function", env)
-            .await
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let process =
+            lambda_runners::runtime_api::LambdaProcess::start(binary, "test-function", env)
+                .await
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         LambdaProcess(process)
     }
 

@@ -67,7 +67,7 @@ pub fn sam(title: &str, args: &[&str]) -> Step {
 const SAM_BUILD_DIR: &str = ".aws-sam/build";
 
 /// The RIE tests of the three crates that have them: `sam_build` set, they run `sam
-/// build`'s bootstraps (`local::rie::SAM_BUILD_DIR_VAR`), else cargo's.
+/// build`'s bootstraps (`lambda_runners::rie::SAM_BUILD_DIR_VAR`), else cargo's.
 fn rie_tests(title: &str, sam_build: Option<&str>) -> Step {
     let step = Step::new(
         title,

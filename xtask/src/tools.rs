@@ -505,8 +505,8 @@ pub fn ensure_browser() -> Result<(), String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DebianTools {
     /// qemu's user-mode emulator and the arm64 loader and libc (the paths are
-    /// `local::rie`'s business): they run the arm64 bootstraps `sam build` produces, and
-    /// AWS's arm64 Runtime Interface Emulator, on this machine.
+    /// `lambda_runners::rie`'s business): they run the arm64 bootstraps `sam build`
+    /// produces, and AWS's arm64 Runtime Interface Emulator, on this machine.
     Arm64,
     /// Apache Velocity 1.7 (the version API Gateway runs), the commons-lang 2 behind
     /// `$util.escapeJavaScript`, and a JDK to compile the mapping crate's differential

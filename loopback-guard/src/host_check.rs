@@ -74,6 +74,7 @@ async fn check(State(allowed): State<Arc<AllowedHosts>>, request: Request, next:
     if ok {
         return next.run(request).await;
     }
+    // Under `local`, the target the local stack's log filter (`local=info`) shows.
     tracing::warn!(
         target: "local::host",
         "refused {} {}: Host {} is not this server's loopback name",

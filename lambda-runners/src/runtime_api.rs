@@ -2,7 +2,7 @@
 //! 127.0.0.1, and a child process running a `bootstrap` binary against it.
 //!
 //! The local stack uses it to run the real `authorizer` and `hello` binaries
-//! ([`crate::LambdaMode::Binaries`]); the workspace's tests use it (through `testkit`)
+//! (`local`'s `LambdaMode::Binaries`); the workspace's tests use it (through `testkit`)
 //! to drive each built binary the way Lambda does. Written here because AWS's Runtime
 //! Interface Emulator needs a download and owns a fixed port; this is the same protocol,
 //! small enough to read in one sitting.
@@ -19,7 +19,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -29,8 +28,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{Notify, oneshot, watch};
+
+use crate::process::{collect_output, isolated_command, lock};
 
 /// How an invocation (or the start-up) ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +50,6 @@ pub enum Outcome {
     /// No answer within the time limit.
     TimedOut,
 }
-
-/// The most output kept for [`LambdaProcess::output`]; older output is dropped.
-const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// The deadline announced to the function for each invocation.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -131,7 +128,7 @@ impl LambdaProcess {
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
             .with_state(shared.clone());
-        let app = crate::host_check::restrict(app, addr.port());
+        let app = loopback_guard::host_check::restrict(app, addr.port());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -266,68 +263,6 @@ impl Drop for LambdaProcess {
     fn drop(&mut self) {
         self.server.abort();
     }
-}
-
-type BoxedRead = Box<dyn AsyncRead + Send + Unpin>;
-
-/// Keeps a process's output line by line, and logs each line.
-/// A command for a Lambda process (or the emulator running one): it sees no variable of
-/// ours but `PATH`, reads nothing, has its output piped for [`collect_output`], and is
-/// killed when dropped.
-pub(crate) fn isolated_command(program: &Path) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(program);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
-/// Keeps what a child process writes to stdout and stderr (the last
-/// `MAX_OUTPUT_BYTES`), logging each line at debug level under `local::lambda`.
-pub(crate) fn collect_output(
-    child: &mut tokio::process::Child,
-    function: &str,
-) -> Arc<Mutex<Vec<u8>>> {
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let stdout = child.stdout.take().map(|s| Box::new(s) as BoxedRead);
-    let stderr = child.stderr.take().map(|s| Box::new(s) as BoxedRead);
-    for stream in [stdout, stderr].into_iter().flatten() {
-        tokio::spawn(collect_lines(stream, output.clone(), function.to_owned()));
-    }
-    output
-}
-
-async fn collect_lines(stream: BoxedRead, output: Arc<Mutex<Vec<u8>>>, function: String) {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        tracing::debug!(
-            target: "local::lambda",
-            function = %function,
-            "{}",
-            crate::log_text::escape(String::from_utf8_lossy(&line).trim_end())
-        );
-        let mut kept = lock(&output);
-        kept.extend_from_slice(&line);
-        if kept.len() > MAX_OUTPUT_BYTES {
-            let excess = kept.len() - MAX_OUTPUT_BYTES;
-            kept.drain(..excess);
-        }
-    }
-}
-
-/// A poisoned lock only means a panic elsewhere mid-update of plain data.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {

@@ -7,13 +7,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use local::runtime_api::{INVALID_REQUEST_ID, LambdaProcess, Outcome};
+use lambda_runners::runtime_api::{INVALID_REQUEST_ID, LambdaProcess, Outcome};
 use reqwest::StatusCode;
 use serde_json::json;
 
 /// A "bootstrap" that never calls the Runtime API (so the test can).
 fn sleeper() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("local-sleeper-{}", std::process::id()));
+    let path = std::env::temp_dir().join(format!("lambda-runners-sleeper-{}", std::process::id()));
     std::fs::write(&path, "#!/bin/sh\nexec sleep 60\n").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path

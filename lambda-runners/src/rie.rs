@@ -1,5 +1,5 @@
 //! AWS's own Lambda Runtime Interface Emulator (RIE) running a built `bootstrap`, bound
-//! to 127.0.0.1 on free ports ([`crate::LambdaMode::Rie`], and the workspace's RIE tests
+//! to 127.0.0.1 on free ports (`local`'s `LambdaMode::Rie`, and the workspace's RIE tests
 //! through `testkit`). The RIE binary ships in the aws-sam-cli wheel that
 //! `cargo xtask test` installs into `~/.cache/greeting-stack/aws-venv`.
 //!
@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::runtime_api::{collect_output, isolated_command};
+use crate::Error;
+use crate::process::{collect_output, isolated_command, lock};
 
 /// Set to `sam build`'s output directory (`.aws-sam/build`), the RIE tests run the
 /// bootstraps found there, under the emulator for their architecture, instead of cargo's.
@@ -48,13 +49,16 @@ impl Machine {
 
     /// The machine an ELF executable is built for. Read by hand: two fields of a fixed
     /// header, where an object-file crate would be a large dependency for 20 bytes.
-    pub fn of(executable: &Path) -> Result<Machine, String> {
+    pub fn of(executable: &Path) -> Result<Machine, Error> {
         let mut header = [0u8; 20];
         std::fs::File::open(executable)
             .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header))
-            .map_err(|e| format!("{}: {e}", executable.display()))?;
+            .map_err(|source| Error::Read {
+                path: executable.to_owned(),
+                source,
+            })?;
         if header[..4] != *b"\x7fELF" {
-            return Err(format!("{} is not an ELF executable", executable.display()));
+            return Err(Error::NotElf(executable.to_owned()));
         }
         // e_machine (offset 18), in the byte order EI_DATA (offset 5) names: 1 = little.
         let machine = if header[5] == 1 {
@@ -65,10 +69,10 @@ impl Machine {
         match machine {
             0x3e => Ok(Machine::X86_64),
             0xb7 => Ok(Machine::Aarch64),
-            other => Err(format!(
-                "{} is built for ELF machine {other:#x}, neither x86_64 nor arm64",
-                executable.display()
-            )),
+            machine => Err(Error::UnknownMachine {
+                path: executable.to_owned(),
+                machine,
+            }),
         }
     }
 
@@ -93,23 +97,20 @@ pub fn bootstrap_for(function: &str, host_build: &Path) -> PathBuf {
 
 /// Finds the emulator for this machine in an aws-sam-cli virtualenv: `venv` if given,
 /// else `GREETING_STACK_AWS_TOOLS`, else `~/.cache/greeting-stack/aws-venv`.
-pub fn locate(venv: Option<&Path>) -> Result<PathBuf, String> {
+pub fn locate(venv: Option<&Path>) -> Result<PathBuf, Error> {
     locate_for(venv, Machine::host())
 }
 
 /// Finds the emulator for `machine` (see [`locate`] for where it looks).
-pub fn locate_for(venv: Option<&Path>, machine: Machine) -> Result<PathBuf, String> {
+pub fn locate_for(venv: Option<&Path>, machine: Machine) -> Result<PathBuf, Error> {
     let venv = match venv {
         Some(venv) => venv.to_path_buf(),
-        None => tool_cache::aws_tools_dir()
-            .ok_or("neither GREETING_STACK_AWS_TOOLS, GREETING_STACK_CACHE nor HOME is set")?,
+        None => tool_cache::aws_tools_dir().ok_or(Error::NoToolCache)?,
     };
     let lib = venv.join("lib");
-    let entries = std::fs::read_dir(&lib).map_err(|e| {
-        format!(
-            "{}: {e} (`cargo xtask test` installs aws-sam-cli there)",
-            lib.display()
-        )
+    let entries = std::fs::read_dir(&lib).map_err(|source| Error::NoVirtualenv {
+        lib: lib.clone(),
+        source,
     })?;
     let name = machine.rie_file_name();
     for entry in entries.flatten() {
@@ -121,14 +122,11 @@ pub fn locate_for(venv: Option<&Path>, machine: Machine) -> Result<PathBuf, Stri
             return Ok(candidate);
         }
     }
-    Err(format!(
-        "no {name} under {}: is aws-sam-cli installed there?",
-        lib.display()
-    ))
+    Err(Error::NoEmulator { name, lib })
 }
 
 /// How a foreign (arm64 on x86_64) binary is started: through qemu, found on `PATH`.
-fn qemu() -> Result<PathBuf, String> {
+fn qemu() -> Result<PathBuf, Error> {
     let on_path = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
@@ -137,11 +135,7 @@ fn qemu() -> Result<PathBuf, String> {
     let sysroot_present = Path::new(AARCH64_SYSROOT).join("lib").is_dir();
     match on_path {
         Some(qemu) if sysroot_present => Ok(qemu),
-        _ => Err(format!(
-            "running arm64 binaries here needs {QEMU_AARCH64} on PATH and the arm64 libc in \
-             {AARCH64_SYSROOT}: apt-get install qemu-user-static libc6-arm64-cross \
-             (`cargo xtask test` installs them)"
-        )),
+        _ => Err(Error::NoQemu),
     }
 }
 
@@ -221,20 +215,12 @@ impl Rie {
     /// Starts `rie` running `bootstrap` with `env` (the emulator passes its environment
     /// on to the function) and waits until it listens. Either binary built for arm64
     /// runs under qemu on an x86_64 machine (see the module doc).
-    pub async fn start(
-        rie: &Path,
-        bootstrap: &Path,
-        env: &[(&str, &str)],
-    ) -> std::io::Result<Self> {
+    pub async fn start(rie: &Path, bootstrap: &Path, env: &[(&str, &str)]) -> Result<Self, Error> {
         let host = Machine::host();
-        let foreign = |binary: &Path| {
-            Machine::of(binary)
-                .map(|machine| machine != host)
-                .map_err(std::io::Error::other)
-        };
+        let foreign = |binary: &Path| Machine::of(binary).map(|machine| machine != host);
         let (rie_foreign, bootstrap_foreign) = (foreign(rie)?, foreign(bootstrap)?);
         let qemu = if rie_foreign || bootstrap_foreign {
-            Some(qemu().map_err(std::io::Error::other)?)
+            Some(qemu()?)
         } else {
             None
         };
@@ -288,15 +274,15 @@ impl Rie {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(std::io::Error::other(format!(
-            "the emulator did not listen on 127.0.0.1:{invoke_port}:\n{}",
-            rie.output()
-        )))
+        Err(Error::NotListening {
+            port: invoke_port,
+            output: rie.output(),
+        })
     }
 
     /// Invokes the function with `event`; the body is the function's result or, for a
     /// failed invocation, its error object (`errorType`, `errorMessage`).
-    pub async fn invoke(&self, event: &Value, timeout: Duration) -> Result<Value, String> {
+    pub async fn invoke(&self, event: &Value, timeout: Duration) -> Result<Value, Error> {
         let response = self
             .client
             .post(&self.invoke_url)
@@ -304,17 +290,14 @@ impl Rie {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| format!("invoking through the emulator failed: {e}"))?;
-        let text = response
-            .text()
-            .await
-            .map_err(|e| format!("reading the emulator's answer failed: {e}"))?;
+            .map_err(Error::Invoke)?;
+        let text = response.text().await.map_err(Error::Answer)?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     /// What the emulator and the function printed so far.
     pub fn output(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+        String::from_utf8_lossy(&lock(&self.output)).into_owned()
     }
 }
 
@@ -344,16 +327,18 @@ mod tests {
     #[test]
     fn reads_the_machine_of_this_test_binary() {
         let exe = std::env::current_exe().unwrap();
-        assert_eq!(Machine::of(&exe), Ok(Machine::host()));
+        assert_eq!(Machine::of(&exe).unwrap(), Machine::host());
     }
 
     #[test]
     fn refuses_a_file_that_is_not_elf() {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let refused = Machine::of(&manifest).unwrap_err();
         assert_eq!(
-            Machine::of(&manifest),
-            Err(format!("{} is not an ELF executable", manifest.display()))
+            refused.to_string(),
+            format!("{} is not an ELF executable", manifest.display())
         );
+        assert!(matches!(refused, Error::NotElf(path) if path == manifest));
     }
 
     #[test]
@@ -366,6 +351,57 @@ mod tests {
             "#!/bin/sh\nexec '/usr/bin/qemu-aarch64-static' -L '/usr/aarch64-linux-gnu' \
              '/work/it'\\''s/AuthorizerFunction/bootstrap' \"$@\"\n"
         );
+    }
+
+    /// A fresh directory standing in for the aws-sam-cli virtualenv.
+    fn scratch_venv(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("lambda-runners-venv-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn finds_the_emulator_for_each_machine_in_the_wheel_layout() {
+        let venv = scratch_venv("found");
+        let rapid = venv.join("lib/python3.12/site-packages/samcli/local/rapid");
+        std::fs::create_dir_all(&rapid).unwrap();
+        std::fs::write(rapid.join("aws-lambda-rie-arm64"), "").unwrap();
+        assert_eq!(
+            locate_for(Some(&venv), Machine::Aarch64).unwrap(),
+            rapid.join("aws-lambda-rie-arm64")
+        );
+        let missing = locate_for(Some(&venv), Machine::X86_64).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            format!(
+                "no aws-lambda-rie-x86_64 under {}: is aws-sam-cli installed there?",
+                venv.join("lib").display()
+            )
+        );
+        assert!(matches!(
+            missing,
+            Error::NoEmulator {
+                name: "aws-lambda-rie-x86_64",
+                ..
+            }
+        ));
+        std::fs::remove_dir_all(&venv).unwrap();
+    }
+
+    #[test]
+    fn a_missing_virtualenv_says_who_installs_it() {
+        let venv = scratch_venv("empty");
+        let refused = locate_for(Some(&venv), Machine::X86_64).unwrap_err();
+        assert!(matches!(&refused, Error::NoVirtualenv { lib, .. } if *lib == venv.join("lib")));
+        assert!(
+            refused
+                .to_string()
+                .ends_with("(`cargo xtask test` installs aws-sam-cli there)"),
+            "{refused}"
+        );
+        std::fs::remove_dir_all(&venv).unwrap();
     }
 
     #[test]
