@@ -9,40 +9,15 @@ use std::path::PathBuf;
 /// Why the local stack could not start. Each message says what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// `openapi.yaml` is not valid YAML or not shaped as API Gateway expects.
-    #[error("the API definition {source_name}: {detail}")]
-    Definition {
-        /// The file (or "embedded openapi.yaml").
-        source_name: String,
-        /// What is wrong and where (the path inside the document).
-        detail: String,
-    },
-    /// The definition asks for something the emulator does not reproduce: one sentence,
-    /// what is used (and where), then what is emulated instead.
-    #[error(
-        "the API definition uses {what}, which the local stack does not emulate (it emulates {emulated}); see local/README.md"
-    )]
-    NotEmulated {
-        /// What the definition uses, and where.
-        what: String,
-        /// What the emulator does reproduce in its place.
-        emulated: String,
-    },
-    /// A template (`StackConfig::template`) could not be read.
-    #[error("cannot read the template {}: {detail}", .path.display())]
-    Template { path: PathBuf, detail: String },
+    /// The API definition (or the template its functions come from) cannot be run.
+    #[error(transparent)]
+    Api(#[from] apigw::Error),
     /// An integration or authorizer URI names a function the stack cannot run.
     #[error("{0}")]
     UnknownFunction(String),
     /// A setting of [`crate::StackConfig`] is out of range.
     #[error("invalid setting {name}: {detail}")]
     InvalidSetting { name: &'static str, detail: String },
-    /// The API definition file could not be read.
-    #[error("cannot read the API definition {path}: {source}")]
-    ReadDefinition {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     /// A port is taken (or not ours to bind).
     #[error(
         "cannot listen on {addr} for the {server}: {source}; choose another port with --{server}-port (0 picks a free one)"

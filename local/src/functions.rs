@@ -19,7 +19,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::lambda::{
+pub use apigw::lambda::{
     AuthorizerAnswer, AuthorizerRequest, BoxFuture, FunctionError, LambdaFunction, from_fn,
 };
 

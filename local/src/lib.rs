@@ -12,6 +12,11 @@
 //!               └─► hello
 //! ```
 //!
+//! This crate is the wiring: the API Gateway emulator is the `apigw` crate (re-exported
+//! here as [`definition`], [`gateway`], [`policy`], [`lambda`], [`template`]), run with
+//! the `authorizer` and `hello` Lambdas ([`functions`]), the identity provider ([`idp`])
+//! and the site server ([`site`]).
+//!
 //! The emulator is driven by `openapi.yaml`, the very file `template.yaml` deploys: no
 //! route, TTL, template or CORS header is written in Rust. The Lambdas run in process
 //! through their library handlers, as the real `bootstrap` binaries behind a Lambda
@@ -23,6 +28,7 @@
 //! cargo xtask demo                                  # builds the site, then this
 //! cargo run -p local --bin local-stack -- --help    # the stack alone
 //! cargo test -p local                               # through real HTTP
+//! cargo test -p apigw                               # the emulator alone, no ports
 //! cargo bench -p local --bench load                 # 10,000 requests at 64 concurrent
 //! ```
 //!
@@ -39,16 +45,16 @@
 //! ```
 
 pub mod cli;
-pub mod definition;
 mod error;
 pub mod functions;
-pub mod gateway;
 pub mod idp;
-pub mod lambda;
-pub mod policy;
 mod server;
 pub mod site;
-pub mod template;
+
+// The API Gateway emulator is its own crate; re-exported so that `local::definition`,
+// `local::gateway`, `local::lambda`, `local::policy`, `local::template` and
+// `local::Clock` stay.
+pub use apigw::{Clock, definition, gateway, lambda, policy, template};
 
 // In crates of their own (the runners are `testkit`'s too); re-exported so that
 // `local::rie`, `local::runtime_api`, `local::host_check` and `local::log_text` stay.
@@ -58,16 +64,15 @@ pub use loopback_guard::{host_check, log_text};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use definition::ApiDefinition;
+pub use apigw::ApiDefinition;
+pub use apigw::FunctionRegistry;
 pub use error::Error;
 pub use functions::{FunctionError, LambdaFunction};
-pub use lambda::FunctionRegistry;
 pub use server::Limits;
 
 use functions::{
@@ -135,26 +140,6 @@ impl std::fmt::Debug for LambdaMode {
                 .field("hello", &hello.as_ref().map(|_| "custom"))
                 .finish(),
         }
-    }
-}
-
-/// The emulator's clock for the authorizer cache. Cloned handles share one clock, so a
-/// test can [`Clock::advance`] it past a TTL instead of sleeping.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset_ms: Arc<AtomicU64>,
-}
-
-impl Clock {
-    /// Now, plus however far the clock has been advanced.
-    pub fn now(&self) -> Instant {
-        Instant::now() + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
-    }
-
-    /// Moves this clock (and every clone of it) forward.
-    pub fn advance(&self, by: Duration) {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
     }
 }
 

@@ -3,7 +3,7 @@
 //! structs) up to the function.
 //!
 //! This module knows nothing of the functions themselves (no `authorizer` or `hello`):
-//! runners (in process, Runtime API, RIE) implement the trait in [`crate::functions`].
+//! runners (in process, Runtime API, RIE) implement the trait in `local::functions`.
 
 use std::collections::BTreeMap;
 use std::future::Future;

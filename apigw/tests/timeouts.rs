@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use apigw::gateway::{AUTHORIZER_TIMEOUT, Gateway, GatewaySettings, app};
+use apigw::lambda::from_fn;
+use apigw::{ApiDefinition, Clock, FunctionError, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
-use local::functions::from_fn;
-use local::gateway::{AUTHORIZER_TIMEOUT, Gateway, GatewaySettings, app};
-use local::{ApiDefinition, Clock, FunctionError, LambdaFunction};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

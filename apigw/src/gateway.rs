@@ -36,8 +36,8 @@ use crate::definition::{
     IntegrationResponse, Passthrough, RouteMatch, ValueSource,
 };
 use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
-use crate::log_text::{escape, fingerprint};
 use crate::policy::{AuthorizerResult, Verdict};
+use loopback_guard::log_text::{escape, fingerprint};
 
 /// The region, account and API ID in method ARNs: realistic, and obviously local.
 pub const REGION: &str = "us-east-1";

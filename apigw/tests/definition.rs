@@ -1,7 +1,7 @@
 //! The API definition: openapi.yaml is what the emulator runs, and a definition the
 //! emulator cannot reproduce faithfully is refused at start-up with the place named.
 
-use local::ApiDefinition;
+use apigw::ApiDefinition;
 
 #[test]
 fn openapi_yaml_defines_the_greeting_api() {
