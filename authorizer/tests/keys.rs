@@ -290,14 +290,19 @@ fn parses_cache_control_max_age() {
 
 // --- the HTTP fetcher against a misbehaving key server ---
 
-#[tokio::test]
-async fn a_redirect_is_a_fetch_error_and_its_target_is_never_requested() {
-    let server = JwksServer::start_with(Behaviour::Redirect("/elsewhere/certs".into())).await;
-    let error = HttpKeyFetcher::new(server.url())
+/// What the production fetcher says when it fetches from `server` and fails.
+async fn fetch_error(server: &JwksServer) -> Error {
+    HttpKeyFetcher::new(server.url())
         .unwrap()
         .fetch()
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_fetch_error_and_its_target_is_never_requested() {
+    let server = JwksServer::start_with(Behaviour::Redirect("/elsewhere/certs".into())).await;
+    let error = fetch_error(&server).await;
     assert_eq!(
         error,
         Error::KeyFetch(format!(
@@ -312,11 +317,7 @@ async fn a_redirect_is_a_fetch_error_and_its_target_is_never_requested() {
 async fn a_redirect_elsewhere_is_not_followed_and_its_location_is_kept_short() {
     let location = format!("http://203.0.113.1/certs?{}", "x".repeat(4000));
     let server = JwksServer::start_with(Behaviour::Redirect(location.clone())).await;
-    let error = HttpKeyFetcher::new(server.url())
-        .unwrap()
-        .fetch()
-        .await
-        .unwrap_err();
+    let error = fetch_error(&server).await;
     assert_eq!(
         error,
         Error::KeyFetch(format!(
@@ -336,11 +337,7 @@ async fn a_10_mb_chunked_body_is_cut_at_the_cap() {
         pause: Duration::from_millis(1),
     })
     .await;
-    let error = HttpKeyFetcher::new(server.url())
-        .unwrap()
-        .fetch()
-        .await
-        .unwrap_err();
+    let error = fetch_error(&server).await;
     assert_eq!(
         error,
         Error::InvalidKeySet(format!("larger than {} bytes", authorizer::MAX_JWKS_BYTES))
@@ -366,11 +363,7 @@ async fn a_chunked_body_under_the_cap_is_read_whole() {
         pause: Duration::ZERO,
     })
     .await;
-    let error = HttpKeyFetcher::new(server.url())
-        .unwrap()
-        .fetch()
-        .await
-        .unwrap_err();
+    let error = fetch_error(&server).await;
     assert!(
         matches!(&error, Error::InvalidKeySet(m) if m.starts_with("not a JWK set")),
         "{error:?}"
