@@ -37,7 +37,8 @@ use crate::definition::{
 };
 use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
 use crate::policy::{AuthorizerResult, Verdict};
-use loopback_guard::log_text::{escape, fingerprint};
+use authorizer_contract::token_fingerprint as fingerprint;
+use loopback_guard::log_text::escape;
 
 /// The region, account and API ID in method ARNs: realistic, and obviously local.
 pub const REGION: &str = "us-east-1";

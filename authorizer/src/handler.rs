@@ -4,7 +4,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
 use lambda_runtime::LambdaEvent;
-use sha2::{Digest, Sha256};
 
 use crate::keys::{CachePolicy, HttpKeyFetcher, KeyCache, KeyFetcher};
 use crate::policy::{self, Decision};
@@ -160,15 +159,7 @@ pub async fn function_handler<F: KeyFetcher, E: Into<AuthorizerEvent>>(
     }
 }
 
-/// A short, non-reversible name for a token, so logs can correlate requests without
-/// ever holding a usable credential: the first 12 hex digits of its SHA-256.
-pub fn token_fingerprint(token: &str) -> String {
-    if token.is_empty() {
-        return "none".to_owned();
-    }
-    let digest = Sha256::digest(token.as_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use authorizer_contract::token_fingerprint;
 
 fn unix_now() -> u64 {
     SystemTime::now()

@@ -71,16 +71,3 @@ async fn client_text_in_the_log_has_no_line_breaks_or_terminal_escapes() {
         "{log}"
     );
 }
-
-/// The emulator's log lines and the authorizer's name a token alike (the emulator has
-/// its own copy so it does not depend on the authorizer crate).
-#[test]
-fn the_emulators_fingerprint_is_the_authorizers() {
-    for token in ["", "a", "eyJhbGciOiJSUzI1NiJ9.e30.sig"] {
-        assert_eq!(
-            local::log_text::fingerprint(token),
-            authorizer::token_fingerprint(token),
-            "{token:?}"
-        );
-    }
-}

@@ -3,8 +3,7 @@
 //! - [`host_check`]: the `Host`-header allowlist (DNS rebinding protection) every local
 //!   server applies: the local stack's API, identity provider and site, and the Lambda
 //!   Runtime API of `lambda-runners`.
-//! - [`log_text`]: client-influenced text made safe for a log line, and the short
-//!   fingerprint that names a credential in a log without holding it.
+//! - [`log_text`]: client-influenced text made safe for a log line.
 //!
 //! Its own crate so that the Lambda runners and the local stack share these without one
 //! depending on the other. Tests: `cargo test -p loopback-guard`.

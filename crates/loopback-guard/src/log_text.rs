@@ -15,20 +15,6 @@ use std::fmt::Write;
 /// `text` with every control character (C0, DEL, C1), the Unicode line and paragraph
 /// separators and the bidirectional formatting characters written as `\u{..}` escapes
 /// (`\r`, `\n` and `\t` as themselves). Text without them is returned as is.
-/// A short, non-reversible name for a credential, so logs can correlate requests
-/// without ever holding it: the first 12 hex digits of its SHA-256 (`none` when
-/// empty), the same as `authorizer::token_fingerprint`, so the emulator's and the
-/// authorizer's log lines name a token alike (written here so the emulator does not
-/// depend on the authorizer crate).
-pub fn fingerprint(secret: &str) -> String {
-    use sha2::{Digest, Sha256};
-    if secret.is_empty() {
-        return "none".to_owned();
-    }
-    let digest = Sha256::digest(secret.as_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
