@@ -64,16 +64,19 @@ pub fn restrict(router: Router, port: u16) -> Router {
 
 async fn check(State(allowed): State<Arc<AllowedHosts>>, request: Request, next: Next) -> Response {
     // The Host header must name us, and so must an absolute-form target, if any.
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let authority = request.uri().authority().map(|a| a.as_str().to_owned());
-    let ok = host.as_deref().is_some_and(|h| allowed.allows(h))
-        && authority.as_deref().is_none_or(|a| allowed.allows(a));
+    // Read in place: this runs on every request.
+    let host = request.headers().get(header::HOST);
+    let ok = host
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| allowed.allows(h))
+        && request
+            .uri()
+            .authority()
+            .is_none_or(|a| allowed.allows(a.as_str()));
     if ok {
         return next.run(request).await;
     }
+    let host = host.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // Under `local`, the target the local stack's log filter (`local=info`) shows.
     tracing::warn!(
         target: "local::host",
