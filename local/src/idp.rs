@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! GET  /oauth2/v3/certs                   the JWKS (Cache-Control: public, max-age=3600)
-//! POST /sign-in {"name", "email", "hd"?}  {"credential": "<ID token>"}   (CORS: the site)
+//! POST /sign-in {"name", "email", "hd"?, "expired"?}  {"credential": "<ID token>"}   (CORS: the site)
 //! GET  /.well-known/openid-configuration  issuer and jwks_uri
 //! ```
 //!
@@ -85,13 +85,21 @@ pub struct SignIn {
     /// A Google Workspace domain (`hd` claim), for trying `ALLOWED_HOSTED_DOMAINS`.
     #[serde(default)]
     pub hd: Option<String>,
+    /// `true`: a token that expired [`EXPIRED_AGO_SECONDS`] ago (issued an hour before
+    /// that), so a workshop can show the 401 for expiry without waiting an hour.
+    #[serde(default)]
+    pub expired: bool,
 }
+
+/// How long ago an `"expired": true` token expired: far past the authorizer's clock skew
+/// (at most 300 s), so every configuration refuses it as expired.
+pub const EXPIRED_AGO_SECONDS: i64 = 3600;
 
 /// Why a sign-in was refused (400 with `{"error": message}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error(
-        "send a JSON object {{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}} (optional \"hd\"): {0}"
+        "send a JSON object {{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}} (optional \"hd\", \"expired\"): {0}"
     )]
     Malformed(String),
     #[error("name is empty; type the name to greet")]
@@ -181,7 +189,11 @@ impl IdentityProvider {
             Some(hd) => return Err(SignInError::BadDomain(hd.to_owned())),
         };
 
-        let lifetime = self.token_lifetime.load(Ordering::Relaxed);
+        let lifetime = if request.expired {
+            -EXPIRED_AGO_SECONDS
+        } else {
+            self.token_lifetime.load(Ordering::Relaxed)
+        };
         let exp = now.saturating_add(lifetime);
         // An already-expired token was issued an hour before it expired.
         let iat = if lifetime > 0 {

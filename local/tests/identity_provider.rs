@@ -107,6 +107,45 @@ async fn negative_lifetime_issues_tokens_that_have_already_expired() {
 }
 
 #[tokio::test]
+async fn sign_in_with_expired_true_mints_a_token_that_expired_an_hour_ago_and_the_api_answers_401()
+{
+    let stack = stack().await;
+    let token = sign_in_with(
+        &stack,
+        json!({"name": "Jane", "email": "jane@example.com", "expired": true}),
+    )
+    .await;
+    let claims = segment(&token, 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let exp = claims["exp"].as_i64().unwrap();
+    assert!(
+        (now - 3605..=now - 3595).contains(&exp),
+        "exp {exp}, now {now}"
+    );
+    assert_eq!(claims["iat"].as_i64().unwrap(), exp - 3600);
+    assert_eq!(claims["name"], "Jane");
+
+    let answer = hello(&stack, Some(&format!("Bearer {token}"))).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json(), json!({"message": "Unauthorized"}));
+    assert_eq!(stack.authorizer_invocations(), 1);
+
+    // `false` is the default: a live token, greeted.
+    let live = sign_in_with(
+        &stack,
+        json!({"name": "Jane", "email": "jane@example.com", "expired": false}),
+    )
+    .await;
+    let answer = hello(&stack, Some(&format!("Bearer {live}"))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.json(), json!({"message": "Hello Jane!"}));
+    stack.shutdown().await;
+}
+
+#[tokio::test]
 async fn bad_sign_in_requests_get_a_400_that_says_what_to_send() {
     let stack = stack().await;
     let long_name = "x".repeat(2049);
@@ -114,11 +153,11 @@ async fn bad_sign_in_requests_get_a_400_that_says_what_to_send() {
     let cases = [
         (
             "not json".to_owned(),
-            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\"): expected ident at line 1 column 2",
+            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\", \"expired\"): expected ident at line 1 column 2",
         ),
         (
             r#"{"name":"Jane"}"#.to_owned(),
-            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\"): missing field `email` at line 1 column 15",
+            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\", \"expired\"): missing field `email` at line 1 column 15",
         ),
         (
             json!({"name": "  ", "email": "jane@example.com"}).to_string(),
@@ -146,7 +185,7 @@ async fn bad_sign_in_requests_get_a_400_that_says_what_to_send() {
         ),
         (
             r#"{"name": "Jane", "email": "jane@example.com", "role": "admin"}"#.to_owned(),
-            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\"): unknown field `role`, expected one of `name`, `email`, `hd` at line 1 column 52",
+            "send a JSON object {\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"} (optional \"hd\", \"expired\"): unknown field `role`, expected one of `name`, `email`, `hd`, `expired` at line 1 column 52",
         ),
     ];
     for (body, error) in cases {
