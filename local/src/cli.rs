@@ -56,9 +56,13 @@ pub struct Cli {
     /// The hello binary for --lambdas binaries.
     #[arg(long, default_value = "target/debug/hello", value_name = "PATH")]
     pub hello_bin: PathBuf,
-    /// Another API definition instead of the openapi.yaml built in.
+    /// Another API definition instead of the openapi.yaml built in; reloaded when it
+    /// changes.
     #[arg(long, value_name = "FILE")]
     pub definition: Option<PathBuf>,
+    /// The SAM template the definition's functions come from; reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
     /// Print each hop's full JSON (events, answers, headers), not only a summary.
     #[arg(long, short)]
     pub verbose: bool,
@@ -83,6 +87,8 @@ Examples:
   cargo build -p authorizer -p hello --bins && \\
     cargo run -p local --bin local-stack -- --lambdas binaries
   cargo run -p local --bin local-stack -- --lambdas rie   (AWS's emulator, after `cargo xtask test`)
+  cargo run -p local --bin local-stack -- --definition my/openapi.yaml --template my/template.yaml
+                                                     reloads both when they change
 
 RUST_LOG filters the log (default: local=info; local::lambda=debug shows the binaries' logs).";
 
@@ -117,6 +123,9 @@ impl Cli {
             authorizer_ttl_seconds: self.authorizer_ttl,
             allowed_hosted_domains: self.allowed_hosted_domains.clone(),
             definition: self.definition.clone(),
+            template: self.template.clone(),
+            // Edit and retry without restarting (the workshop's lessons do).
+            watch: true,
             ..StackConfig::default()
         }
     }
@@ -170,6 +179,14 @@ pub fn banner(stack: &RunningStack, cli: &Cli) -> String {
     };
     let idp = stack.idp_url();
     let api = stack.api_url();
+    let watched = match stack.watched_files() {
+        [] => "nothing (the built-in openapi.yaml; --definition FILE to edit one)".to_owned(),
+        files => files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     format!(
         "\
 local stack is up
@@ -179,6 +196,7 @@ local stack is up
   Lambdas             {lambdas}
   authorizer cache    {ttl}
   CORS origin         {origin}
+  reloads on change   {watched}
 
 Try it from a shell:
   TOKEN=$(curl -s -X POST {idp}/sign-in -H 'content-type: application/json' \\

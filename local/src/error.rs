@@ -57,4 +57,7 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A file to reload on change cannot be watched.
+    #[error("cannot watch {} for changes: {detail}", .path.display())]
+    Watch { path: PathBuf, detail: String },
 }

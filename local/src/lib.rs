@@ -48,6 +48,7 @@ pub mod cli;
 mod error;
 pub mod functions;
 pub mod idp;
+mod reload;
 mod server;
 pub mod site;
 
@@ -81,6 +82,8 @@ use functions::{
 };
 use gateway::{Gateway, GatewaySettings};
 use idp::IdentityProvider;
+pub use reload::DEBOUNCE as RELOAD_DEBOUNCE;
+use reload::{LiveGateway, Watcher};
 use server::{Server, local_addr};
 
 /// The client ID the local identity provider issues tokens for, and the authorizer accepts.
@@ -185,6 +188,10 @@ pub struct StackConfig {
     /// `examples/allow-deny-authorizer/template.yaml`), for the message when one has
     /// no handler.
     pub template: Option<PathBuf>,
+    /// Watch `definition` and `template` and rebuild the gateway when either changes
+    /// (hot reload; a file that does not build is logged and the previous gateway keeps
+    /// serving). The embedded definition is never watched.
+    pub watch: bool,
 }
 
 impl Default for StackConfig {
@@ -206,6 +213,7 @@ impl Default for StackConfig {
             limits: Limits::default(),
             functions: FunctionRegistry::default(),
             template: None,
+            watch: false,
         }
     }
 }
@@ -220,7 +228,8 @@ pub struct RunningStack {
     stage: String,
     site_origin: String,
     identity: Arc<IdentityProvider>,
-    gateway: Arc<Gateway>,
+    live: Arc<LiveGateway>,
+    watcher: Option<Watcher>,
     lambdas: &'static str,
 }
 
@@ -263,7 +272,7 @@ impl RunningStack {
 
     /// How many times the emulator has invoked the authorizer (decision cache misses).
     pub fn authorizer_invocations(&self) -> u64 {
-        self.gateway.authorizer_invocations()
+        self.live.authorizer_invocations()
     }
 
     /// How the Lambdas run, for the banner: "in process" or "binaries".
@@ -280,8 +289,15 @@ impl RunningStack {
         }
     }
 
+    /// The files watched for changes (absolute), empty unless [`StackConfig::watch`].
+    pub fn watched_files(&self) -> &[PathBuf] {
+        self.watcher.as_ref().map_or(&[], |w| w.files())
+    }
+
     /// Stops every server gracefully and the Lambda processes, if any.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        // No reload while stopping.
+        self.watcher = None;
         self.stop_api().await;
         if let Some(site) = self.site {
             site.stop().await;
@@ -294,21 +310,7 @@ impl RunningStack {
 /// `site_dir`, the site.
 pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     check_config(&config)?;
-    let definition = Arc::new(match &config.definition {
-        Some(path) => ApiDefinition::from_file(path)?,
-        None => ApiDefinition::embedded()?,
-    });
-    check_functions(&config, &definition)?;
-    if config.authorizer_ttl_seconds.is_some_and(|ttl| ttl > 0)
-        && let Some(name) = definition.uncacheable_authorizers().first()
-    {
-        return Err(Error::InvalidSetting {
-            name: "authorizer TTL",
-            detail: format!(
-                "the REQUEST authorizer {name} has no identitySource, which API Gateway requires when caching is on"
-            ),
-        });
-    }
+    let definition = load_definition(&config)?;
     let site_dir = config
         .site_dir
         .as_deref()
@@ -359,17 +361,39 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             return Err(error);
         }
     };
-    let gateway = Arc::new(Gateway::new(GatewaySettings {
-        definition,
-        stage: config.stage.clone(),
+    let recipe = Arc::new(GatewayRecipe {
+        config: config.clone(),
         stage_variables,
         site_origin: site_origin.clone(),
         functions,
-        ttl_override: config.authorizer_ttl_seconds,
-        clock: config.clock.clone(),
-        verbose: config.verbose,
-    }));
-    let api = Server::spawn(api_listener, gateway::app(gateway.clone()), config.limits);
+    });
+    let live = Arc::new(LiveGateway::new(recipe.gateway(definition)));
+    let watched: Vec<PathBuf> = if config.watch {
+        config
+            .definition
+            .iter()
+            .chain(config.template.iter())
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let watcher = if watched.is_empty() {
+        None
+    } else {
+        let rebuild: reload::Rebuild = Box::new(move || {
+            let recipe = recipe.clone();
+            Box::pin(async move { recipe.rebuild() })
+        });
+        match reload::watch(&watched, live.clone(), rebuild) {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                idp.stop().await;
+                return Err(error);
+            }
+        }
+    };
+    let api = Server::spawn(api_listener, reload::app(live.clone()), config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,
@@ -387,13 +411,67 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         stage: config.stage,
         site_origin,
         identity,
-        gateway,
+        live,
+        watcher,
         lambdas: match config.lambdas {
             LambdaMode::Binaries { .. } => "binaries behind a Lambda Runtime API",
             LambdaMode::Rie { .. } => "binaries under AWS's Runtime Interface Emulator",
             LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
         },
     })
+}
+
+/// What builds the gateway, at start-up and on every reload.
+struct GatewayRecipe {
+    config: StackConfig,
+    stage_variables: BTreeMap<String, String>,
+    site_origin: String,
+    functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
+}
+
+impl GatewayRecipe {
+    /// A gateway for `definition`, with an empty decision cache.
+    fn gateway(&self, definition: Arc<ApiDefinition>) -> Arc<Gateway> {
+        Arc::new(Gateway::new(GatewaySettings {
+            definition,
+            stage: self.config.stage.clone(),
+            stage_variables: self.stage_variables.clone(),
+            site_origin: self.site_origin.clone(),
+            functions: self.functions.clone(),
+            ttl_override: self.config.authorizer_ttl_seconds,
+            clock: self.config.clock.clone(),
+            verbose: self.config.verbose,
+        }))
+    }
+
+    /// Reads and checks the files again, as [`start`] does.
+    fn rebuild(&self) -> Result<Arc<Gateway>, Error> {
+        Ok(self.gateway(load_definition(&self.config)?))
+    }
+}
+
+/// The definition `config` names, checked against what the stack runs: every function it
+/// invokes, the TTL override, the template (when given) readable.
+fn load_definition(config: &StackConfig) -> Result<Arc<ApiDefinition>, Error> {
+    let definition = match &config.definition {
+        Some(path) => ApiDefinition::from_file(path)?,
+        None => ApiDefinition::embedded()?,
+    };
+    if let Some(path) = &config.template {
+        template::function_names(path)?;
+    }
+    check_functions(config, &definition)?;
+    if config.authorizer_ttl_seconds.is_some_and(|ttl| ttl > 0)
+        && let Some(name) = definition.uncacheable_authorizers().first()
+    {
+        return Err(Error::InvalidSetting {
+            name: "authorizer TTL",
+            detail: format!(
+                "the REQUEST authorizer {name} has no identitySource, which API Gateway requires when caching is on"
+            ),
+        });
+    }
+    Ok(Arc::new(definition))
 }
 
 /// Every function the definition names must be one the stack runs: built in, or

@@ -1,0 +1,210 @@
+//! Hot reload: the API listener serves whichever gateway is current, and a watcher on the
+//! files the stack was started with (`openapi.yaml`, `template.yaml`) builds a new one
+//! when they change, so a learner edits and retries without restarting.
+//!
+//! A new gateway is a new stage deployment: its authorizer cache starts empty, as after
+//! `create-deployment` in AWS. A file that does not build (YAML error, a route the
+//! emulator refuses, a function it cannot run) is logged in one sentence and the previous
+//! gateway keeps serving.
+//!
+//! Editors save in several events (truncate, write, rename over the file), so the
+//! watcher waits until the files have been quiet for [`DEBOUNCE`] (notify's own
+//! debouncer) and reloads once. It watches the files' directories, not the files: a
+//! rename over a watched file would end a watch on the file itself.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use crate::Error;
+use crate::gateway::{self, Gateway};
+
+/// How long the watched files must be quiet before a reload.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// The gateway requests go to, replaceable while the listener runs.
+pub(crate) struct LiveGateway {
+    current: RwLock<Current>,
+    /// Authorizer invocations of the gateways replaced so far, so that the stack's count
+    /// covers its whole run.
+    retired_invocations: AtomicU64,
+}
+
+struct Current {
+    gateway: Arc<Gateway>,
+    router: Router,
+}
+
+impl LiveGateway {
+    pub fn new(gateway: Arc<Gateway>) -> Self {
+        LiveGateway {
+            current: RwLock::new(Current {
+                router: gateway::app(gateway.clone()),
+                gateway,
+            }),
+            retired_invocations: AtomicU64::new(0),
+        }
+    }
+
+    fn router(&self) -> Router {
+        self.read().router.clone()
+    }
+
+    /// Serves `gateway` from the next request on; requests in flight finish on the old one.
+    pub fn replace(&self, gateway: Arc<Gateway>) {
+        let router = gateway::app(gateway.clone());
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let old = std::mem::replace(&mut *current, Current { gateway, router });
+        self.retired_invocations
+            .fetch_add(old.gateway.authorizer_invocations(), Ordering::Relaxed);
+    }
+
+    /// Authorizer invocations since the stack started, across reloads (an invocation
+    /// still in flight on a replaced gateway when it was replaced is not counted).
+    pub fn authorizer_invocations(&self) -> u64 {
+        self.retired_invocations.load(Ordering::Relaxed)
+            + self.read().gateway.authorizer_invocations()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
+        self.current.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The API's HTTP service: each request goes to the gateway current when it arrives.
+pub(crate) fn app(live: Arc<LiveGateway>) -> Router {
+    Router::new().fallback_service(tower::service_fn(move |request: Request<Body>| {
+        let router = live.router();
+        async move { router.oneshot(request).await }
+    }))
+}
+
+/// Builds the gateway anew from the files, as at start-up.
+pub(crate) type Rebuild = Box<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<Arc<Gateway>, Error>> + Send>> + Send + Sync,
+>;
+
+/// Watches `files`; stops when dropped.
+pub(crate) struct Watcher {
+    files: Vec<PathBuf>,
+    _debouncer: Debouncer<RecommendedWatcher>,
+    task: JoinHandle<()>,
+}
+
+impl Watcher {
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts watching `files` (each must exist): on a change, `rebuild` and, if it builds,
+/// serve the result through `live`.
+pub(crate) fn watch(
+    files: &[PathBuf],
+    live: Arc<LiveGateway>,
+    rebuild: Rebuild,
+) -> Result<Watcher, Error> {
+    let files: Vec<PathBuf> = files
+        .iter()
+        .map(|f| canonical_file(f))
+        .collect::<Result<_, _>>()?;
+    let (events, mut received) = mpsc::unbounded_channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
+        // The receiver is gone only when the stack stops.
+        let _ = events.send(result);
+    })
+    .map_err(|source| Error::Watch {
+        path: files[0].clone(),
+        detail: source.to_string(),
+    })?;
+    let mut dirs: Vec<&Path> = files.iter().filter_map(|f| f.parent()).collect();
+    dirs.dedup();
+    for dir in dirs {
+        debouncer
+            .watcher()
+            .watch(dir, RecursiveMode::NonRecursive)
+            .map_err(|source| Error::Watch {
+                path: dir.to_path_buf(),
+                detail: source.to_string(),
+            })?;
+    }
+    let watched = files.clone();
+    let task = tokio::spawn(async move {
+        while let Some(result) = received.recv().await {
+            let changed: Vec<&PathBuf> = match &result {
+                Ok(events) => files
+                    .iter()
+                    .filter(|f| events.iter().any(|e| &e.path == *f))
+                    .collect(),
+                Err(error) => {
+                    tracing::warn!(target: "local::reload", "watching the definition failed: {error}");
+                    continue;
+                }
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            let names = changed
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and ");
+            match rebuild().await {
+                Ok(gateway) => {
+                    live.replace(gateway);
+                    tracing::info!(
+                        target: "local::reload",
+                        "reloaded {}: the new definition serves from the next request, with an empty authorizer cache",
+                        crate::log_text::escape(&names)
+                    );
+                }
+                Err(error) => tracing::warn!(
+                    target: "local::reload",
+                    "{} changed but was refused, so the previous definition keeps serving: {}",
+                    crate::log_text::escape(&names),
+                    crate::log_text::escape(&error.to_string())
+                ),
+            }
+        }
+    });
+    Ok(Watcher {
+        files: watched,
+        _debouncer: debouncer,
+        task,
+    })
+}
+
+/// The file's absolute path with its directory resolved, as the watcher reports it.
+fn canonical_file(file: &Path) -> Result<PathBuf, Error> {
+    let fail = |detail: String| Error::Watch {
+        path: file.to_path_buf(),
+        detail,
+    };
+    let name = file
+        .file_name()
+        .ok_or_else(|| fail("not a file name".to_owned()))?;
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let dir = dir.canonicalize().map_err(|e| fail(e.to_string()))?;
+    Ok(dir.join(name))
+}
