@@ -8,9 +8,12 @@
 //! gateway keeps serving.
 //!
 //! Editors save in several events (truncate, write, rename over the file), so the
-//! watcher waits until the files have been quiet for [`DEBOUNCE`] (notify's own
-//! debouncer) and reloads once. It watches the files' directories, not the files: a
-//! rename over a watched file would end a watch on the file itself.
+//! watcher waits until the files have been quiet for [`DEBOUNCE`] and reloads once. Only
+//! events that change a file count: reading one (as the reload itself does) is an
+//! access event, which would otherwise start the next reload, and the next. It watches
+//! the files' directories, not the files: a rename over a watched file would end a watch
+//! on the file itself. (notify's debouncer crates report no event kinds, so they cannot
+//! drop the access events: the debounce is the few lines below.)
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -22,8 +25,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
@@ -99,7 +102,7 @@ pub(crate) type Rebuild = Box<
 /// Watches `files`; stops when dropped.
 pub(crate) struct Watcher {
     files: Vec<PathBuf>,
-    _debouncer: Debouncer<RecommendedWatcher>,
+    _watcher: RecommendedWatcher,
     task: JoinHandle<()>,
 }
 
@@ -126,10 +129,23 @@ pub(crate) fn watch(
         .iter()
         .map(|f| canonical_file(f))
         .collect::<Result<_, _>>()?;
-    let (events, mut received) = mpsc::unbounded_channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
-        // The receiver is gone only when the stack stops.
-        let _ = events.send(result);
+    let (events, mut received) = mpsc::unbounded_channel::<PathBuf>();
+    let watched = files.clone();
+    let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
+        let event = match result {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(target: "local::reload", "watching the definition failed: {error}");
+                return;
+            }
+        };
+        if !changes_content(&event.kind) {
+            return;
+        }
+        for path in event.paths.into_iter().filter(|p| watched.contains(p)) {
+            // The receiver is gone only when the stack stops.
+            let _ = events.send(path);
+        }
     })
     .map_err(|source| Error::Watch {
         path: files[0].clone(),
@@ -138,30 +154,23 @@ pub(crate) fn watch(
     let mut dirs: Vec<&Path> = files.iter().filter_map(|f| f.parent()).collect();
     dirs.dedup();
     for dir in dirs {
-        debouncer
-            .watcher()
+        watcher
             .watch(dir, RecursiveMode::NonRecursive)
             .map_err(|source| Error::Watch {
                 path: dir.to_path_buf(),
                 detail: source.to_string(),
             })?;
     }
-    let watched = files.clone();
     let task = tokio::spawn(async move {
-        while let Some(result) = received.recv().await {
-            let changed: Vec<&PathBuf> = match &result {
-                Ok(events) => files
-                    .iter()
-                    .filter(|f| events.iter().any(|e| &e.path == *f))
-                    .collect(),
-                Err(error) => {
-                    tracing::warn!(target: "local::reload", "watching the definition failed: {error}");
-                    continue;
+        while let Some(first) = received.recv().await {
+            // Collect until the files have been quiet for DEBOUNCE.
+            let mut changed = vec![first];
+            while let Ok(Some(path)) = tokio::time::timeout(DEBOUNCE, received.recv()).await {
+                if !changed.contains(&path) {
+                    changed.push(path);
                 }
-            };
-            if changed.is_empty() {
-                continue;
             }
+            changed.sort();
             let names = changed
                 .iter()
                 .map(|f| f.display().to_string())
@@ -186,10 +195,20 @@ pub(crate) fn watch(
         }
     });
     Ok(Watcher {
-        files: watched,
-        _debouncer: debouncer,
+        files,
+        _watcher: watcher,
         task,
     })
+}
+
+/// A write, a new file, a rename or a removal; not a read, an open or a metadata change.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+    }
 }
 
 /// The file's absolute path with its directory resolved, as the watcher reports it.

@@ -281,4 +281,16 @@ async fn a_refused_edit_is_logged_in_one_line_and_the_previous_definition_keeps_
         "{line}"
     );
     greeting_becomes(&stack.api, &token, "Hello v3 Jane!").await;
+
+    // Reading the files is no change: one edit, one reload (not one after another).
+    std::thread::sleep(local::RELOAD_DEBOUNCE * 10);
+    let later: Vec<String> = stack
+        .log
+        .try_iter()
+        .filter(|l| l.contains("reloaded"))
+        .collect();
+    assert!(
+        later.is_empty(),
+        "reloaded again without an edit: {later:#?}"
+    );
 }
