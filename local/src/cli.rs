@@ -63,6 +63,11 @@ pub struct Cli {
     /// The SAM template the definition's functions come from; reloaded when it changes.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+    /// The key server the authorizer fetches Google's keys from instead of the identity
+    /// provider's (`GOOGLE_JWKS_URL`; `http` only on 127.0.0.1). Point it where nothing
+    /// listens to see the authorizer fail closed: every token gets 500.
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Option<String>,
     /// Print each hop's full JSON (events, answers, headers), not only a summary.
     #[arg(long, short)]
     pub verbose: bool,
@@ -124,6 +129,7 @@ impl Cli {
             allowed_hosted_domains: self.allowed_hosted_domains.clone(),
             definition: self.definition.clone(),
             template: self.template.clone(),
+            jwks_url: self.jwks_url.clone(),
             // Edit and retry without restarting (the workshop's lessons do).
             watch: true,
             ..StackConfig::default()

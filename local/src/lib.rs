@@ -192,6 +192,9 @@ pub struct StackConfig {
     /// (hot reload; a file that does not build is logged and the previous gateway keeps
     /// serving). The embedded definition is never watched.
     pub watch: bool,
+    /// The key server the authorizer fetches from (`GOOGLE_JWKS_URL`) instead of the
+    /// identity provider's, e.g. one where nothing listens, to see it fail closed (500).
+    pub jwks_url: Option<String>,
 }
 
 impl Default for StackConfig {
@@ -214,6 +217,7 @@ impl Default for StackConfig {
             functions: FunctionRegistry::default(),
             template: None,
             watch: false,
+            jwks_url: None,
         }
     }
 }
@@ -351,7 +355,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         config.limits,
     );
 
-    let functions = match functions(&config, &jwks_url).await {
+    // The authorizer's key server: the identity provider's, unless another is named.
+    let authorizer_jwks_url = config.jwks_url.clone().unwrap_or_else(|| jwks_url.clone());
+    let functions = match functions(&config, &authorizer_jwks_url).await {
         Ok(mut functions) => {
             functions.extend(config.functions.clone().into_map());
             functions

@@ -322,3 +322,23 @@ async fn a_body_type_without_a_request_template_is_415_as_passthrough_never_says
     assert_eq!(answer.body, r#"{"message":"Hello Jane!"}"#);
     stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_authorizer_whose_key_server_is_down_fails_closed_with_500() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stack = start(StackConfig {
+        jwks_url: Some(format!("http://127.0.0.1:{port}/oauth2/v3/certs")),
+        ..config()
+    })
+    .await;
+    let token = sign_in(&stack, "Jane Doe", "jane@example.com").await;
+    let answer = hello(&stack, Some(&format!("Bearer {token}"))).await;
+    assert_gateway_response(&answer, StatusCode::INTERNAL_SERVER_ERROR, None);
+    assert_eq!(stack.authorizer_invocations(), 1);
+    stack.shutdown().await;
+}

@@ -47,9 +47,35 @@ pub fn test_steps(quick: bool) -> Vec<Step> {
     if !quick {
         steps.extend(velocity_steps());
         steps.extend(crate::site::test_steps());
+        steps.push(workshop_step());
         steps.extend(aws::offline_check_steps());
     }
     steps
+}
+
+/// WORKSHOP.md's lessons, run against the local stack. After the site build (lesson 1
+/// serves the page) and the workspace tests (which built `local-stack`, `check-token` and
+/// the example authorizer, so nothing is compiled again here).
+fn workshop_step() -> Step {
+    Step::new(
+        "workshop lessons (WORKSHOP.md, against the local stack)",
+        "cargo",
+        &[
+            "test",
+            "--locked",
+            "--package",
+            "workshop-test",
+            "--test",
+            "lessons",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ],
+    )
+    .hint(
+        "the failure names the lesson, the line of WORKSHOP.md, what was expected and what came \
+         out; rerun with `cargo test -p workshop-test --test lessons -- --ignored --nocapture`",
+    )
 }
 
 /// Installs Velocity 1.7 and a JDK when missing (a `dpkg-query` when present), then runs
@@ -103,6 +129,7 @@ mod tests {
                 "site lints (wasm32)",
                 "site build (release, size budget)",
                 "browser tests (headless Chromium, local stack)",
+                "workshop lessons (WORKSHOP.md, against the local stack)",
                 "AWS tools (SAM CLI, cfn-lint, cargo-lambda)",
                 "cfn-lint",
                 "sam validate",
