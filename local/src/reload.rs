@@ -77,8 +77,9 @@ impl LiveGateway {
     /// Authorizer invocations since the stack started, across reloads (an invocation
     /// still in flight on a replaced gateway when it was replaced is not counted).
     pub fn authorizer_invocations(&self) -> u64 {
-        self.retired_invocations.load(Ordering::Relaxed)
-            + self.read().gateway.authorizer_invocations()
+        // Under the lock `replace` writes both under, so no swap falls in between.
+        let current = self.read();
+        self.retired_invocations.load(Ordering::Relaxed) + current.gateway.authorizer_invocations()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
