@@ -44,6 +44,30 @@ pub const MEMORY_SIZE_RANGE_MB: std::ops::RangeInclusive<u64> = 128..=10_240;
 /// what cargo-lambda builds for).
 pub const RUST_RUNTIMES: [&str; 2] = ["provided.al2023", "provided.al2"];
 
+/// The variables Lambda sets itself and refuses in a function's configuration ("Defined
+/// runtime environment variables", configuration-envvars.html: "Lambda ... reserved
+/// keys").
+pub const RESERVED_VARIABLES: [&str; 18] = [
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
 /// The SAM build method whose binaries the local stack builds with cargo.
 pub const RUST_BUILD_METHOD: &str = "rust-cargolambda";
 
@@ -729,6 +753,14 @@ fn function_from(
             Some(_) => return Err("its Environment Variables is not a mapping".into()),
         },
     };
+    if let Some(reserved) = variables
+        .keys()
+        .find(|name| RESERVED_VARIABLES.contains(&name.as_str()))
+    {
+        return Err(format!(
+            "its Environment variable {reserved} is one Lambda reserves and refuses to set"
+        ));
+    }
     Ok(TemplateFunction {
         name: name.to_owned(),
         code_dir: template_dir.join(code_uri),
@@ -1015,6 +1047,17 @@ Resources:
         assert_eq!(
             refusal(&text, "F"),
             "cannot run F of dir/template.yaml: its Timeout is 901 s, and Lambda's is 1 to 900 s"
+        );
+    }
+
+    #[test]
+    fn a_variable_lambda_reserves_is_refused() {
+        let text = format!(
+            "{RUST_FUNCTION}      Environment:\n        Variables:\n          AWS_REGION: eu-west-1\n"
+        );
+        assert_eq!(
+            refusal(&text, "F"),
+            "cannot run F of dir/template.yaml: its Environment variable AWS_REGION is one Lambda reserves and refuses to set"
         );
     }
 

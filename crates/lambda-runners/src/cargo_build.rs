@@ -233,7 +233,11 @@ mod tests {
     fn binary_at_a_workspace_root_is_found_in_the_member_that_has_it() {
         let plan = plan(&["auth-id", "tools-id", "lib-id"], Some("two")).unwrap();
         assert_eq!(
-            (plan.package.as_str(), plan.binary.as_str(), plan.output.clone()),
+            (
+                plan.package.as_str(),
+                plan.binary.as_str(),
+                plan.output.clone()
+            ),
             ("tools", "two", PathBuf::from("/ws/target/debug/two"))
         );
         assert_eq!(plan.args(), ["build", "-p", "tools", "--bin", "two"]);
