@@ -214,6 +214,20 @@ pub fn banner(stack: &RunningStack, cli: &Cli) -> String {
         .iter()
         .map(|f| format!("\n    {:width$}  {}", f.name, f.how))
         .collect();
+    // The sign-in session is the greeting API's; another definition has its own routes.
+    let try_it = match &cli.definition {
+        None => format!(
+            "\
+Try it from a shell:
+  TOKEN=$(curl -s -X POST {idp}/sign-in -H 'content-type: application/json' \\
+    -d '{{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}}' | sed 's/.*\"credential\":\"\\([^\"]*\\)\".*/\\1/')
+  curl -i -H \"Authorization: Bearer $TOKEN\" {api}/hello"
+        ),
+        Some(definition) => format!(
+            "Try it from a shell: curl -i {api}/PATH, PATH one of {}'s paths",
+            definition.display()
+        ),
+    };
     format!(
         "\
 local stack is up
@@ -225,10 +239,7 @@ local stack is up
   authorizer cache    {ttl}
   CORS origin         {origin}
 
-Try it from a shell:
-  TOKEN=$(curl -s -X POST {idp}/sign-in -H 'content-type: application/json' \\
-    -d '{{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}}' | sed 's/.*\"credential\":\"\\([^\"]*\\)\".*/\\1/')
-  curl -i -H \"Authorization: Bearer $TOKEN\" {api}/hello
+{try_it}
 
 Ctrl-C stops everything.",
         lambdas = stack.lambdas(),
@@ -255,5 +266,67 @@ async fn wait_for_stop() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> StackConfig {
+        Cli::try_parse_from(std::iter::once("local-stack").chain(args.iter().copied()))
+            .expect("the flags parse")
+            .config()
+    }
+
+    #[test]
+    fn the_template_beside_the_definition_is_found_unless_one_is_named() {
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/allow-deny-authorizer/openapi.yaml"
+        );
+        let beside = std::path::Path::new(example).with_file_name("template.yaml");
+        assert_eq!(config(&["--definition", example]).template, Some(beside));
+        assert_eq!(
+            config(&["--definition", example, "--template", "other.yaml"]).template,
+            Some(PathBuf::from("other.yaml"))
+        );
+        // The embedded definition's functions are built in: no template.
+        assert_eq!(config(&[]).template, None);
+        // A definition with no template.yaml beside it.
+        assert_eq!(
+            config(&["--definition", "/nonexistent/openapi.yaml"]).template,
+            None
+        );
+    }
+
+    #[test]
+    fn parameter_overrides_take_sams_space_separated_key_value_pairs() {
+        let config = config(&[
+            "--parameter-overrides",
+            "GoogleClientIds=a.apps.googleusercontent.com JwksPort=9000",
+            "Empty=",
+            "--env-vars",
+            "env.json",
+        ]);
+        assert_eq!(
+            config.parameter_overrides,
+            std::collections::BTreeMap::from([
+                ("Empty".to_owned(), String::new()),
+                (
+                    "GoogleClientIds".to_owned(),
+                    "a.apps.googleusercontent.com".to_owned()
+                ),
+                ("JwksPort".to_owned(), "9000".to_owned()),
+            ])
+        );
+        assert_eq!(config.env_vars, Some(PathBuf::from("env.json")));
+        let error = Cli::try_parse_from(["local-stack", "--parameter-overrides", "NoEquals"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(r#"invalid value 'NoEquals' for '--parameter-overrides <KEY=VALUE>...': "NoEquals" is not Key=Value"#),
+            "{error}"
+        );
     }
 }
