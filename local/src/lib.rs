@@ -23,10 +23,24 @@
 //! Runtime API ([`LambdaMode::Binaries`]), or as those binaries under AWS's own Lambda
 //! Runtime Interface Emulator when it is installed ([`LambdaMode::Rie`]).
 //!
+//! Another API runs the same way ([`StackConfig::definition`], `--definition`): each
+//! function its URIs name (`${XFunction.Arn}`) runs in process when a handler is
+//! registered under that name ([`StackConfig::functions`]; `AuthorizerFunction` and
+//! `HelloFunction` are built in), else as its binary from the SAM template
+//! ([`StackConfig::template`], by default the `template.yaml` beside the definition):
+//! built with cargo as `sam build` would choose it (`CodeUri`, `Metadata.BuildMethod:
+//! rust-cargolambda`, `BuildProperties.Binary`), run behind a Runtime API (under RIE with
+//! `--lambdas rie`) with the template's `Environment.Variables`, `Timeout` and
+//! `MemorySize`, `Globals.Function` merged in; `--env-vars` (sam local's file) and
+//! `--parameter-overrides` override them ([`template_functions`]). The banner lists how
+//! each function runs.
+//!
 //! ## Run it
 //! ```text
 //! cargo xtask demo                                  # builds the site, then this
 //! cargo run -p local --bin local-stack -- --help    # the stack alone
+//! cargo run -p local --bin local-stack -- --no-site \
+//!   --definition examples/allow-deny-authorizer/openapi.yaml   # another API, its template's functions built
 //! cargo test -p local                               # through real HTTP
 //! cargo test -p apigw                               # the emulator alone, no ports
 //! cargo bench -p local --bench load                 # 10,000 requests at 64 concurrent
