@@ -851,11 +851,6 @@ fn to_json(yaml: serde_norway::Value) -> Value {
     }
 }
 
-/// The logical IDs of the Lambda functions `path` declares.
-pub fn function_names(path: &Path) -> Result<BTreeSet<String>, Error> {
-    Ok(Template::from_file(path)?.function_names())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

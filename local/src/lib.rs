@@ -347,7 +347,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         .map(site::check_site_dir)
         .transpose()?;
     // Everything is checked: build the template's binaries before anything listens.
-    let built = template_functions::build(&plan, config.template.as_deref()).await?;
+    let built = template_functions::build(&plan).await?;
 
     // Bind everything first: the URLs go into config.json, CORS and the authorizer.
     let api_listener = Server::bind("api", config.api_port).await?;

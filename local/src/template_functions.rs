@@ -44,6 +44,8 @@ pub(crate) struct Planned {
 /// What [`plan`] decided: the template functions to build, and how every function runs.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
+    /// The template the binaries come from (for messages).
+    template: PathBuf,
     pub(crate) binaries: Vec<Planned>,
     /// The definition's functions, in process or not (in name order).
     pub(crate) runs: Vec<FunctionRun>,
@@ -113,12 +115,13 @@ pub(crate) async fn plan(config: &StackConfig, definition: &ApiDefinition) -> Re
         });
     }
     plan.runs.sort_by(|a, b| a.name.cmp(&b.name));
+    plan.template = config.template.clone().unwrap_or_default();
     Ok(plan)
 }
 
 /// Builds every planned binary, in turn (cargo builds one thing at a time in a target
 /// directory anyway), saying so first: the first build of a crate takes a while.
-pub(crate) async fn build(plan: &Plan, template: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
+pub(crate) async fn build(plan: &Plan) -> Result<Vec<PathBuf>, Error> {
     let cargo = cargo_build::cargo();
     let mut built = Vec::with_capacity(plan.binaries.len());
     for planned in &plan.binaries {
@@ -130,7 +133,7 @@ pub(crate) async fn build(plan: &Plan, template: Option<&Path>) -> Result<Vec<Pa
         );
         let binary = planned.build.build(&cargo).await.map_err(|error| {
             Error::Api(apigw::Error::TemplateFunction {
-                path: template.map(Path::to_owned).unwrap_or_default(),
+                path: plan.template.clone(),
                 function: planned.function.name.clone(),
                 detail: error.to_string(),
             })

@@ -233,3 +233,40 @@ async fn overrides_without_a_template_are_refused() {
         "invalid setting template: --parameter-overrides applies to a template's functions: name the template with --template"
     );
 }
+
+#[tokio::test]
+async fn a_binary_that_does_not_compile_stops_the_start_pointing_at_cargos_errors() {
+    // A crate of its own, outside the workspace, with no dependencies: quick to fail.
+    let dir =
+        std::env::temp_dir().join(format!("template-functions-{}-broken", std::process::id()));
+    std::fs::create_dir_all(dir.join("broken/src")).unwrap();
+    std::fs::write(
+        dir.join("broken/Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken/src/main.rs"), "fn main() { not rust }\n").unwrap();
+    let template = dir.join("template.yaml");
+    std::fs::write(
+        &template,
+        std::fs::read_to_string(fixture("template.yaml"))
+            .unwrap()
+            .replace("CodeUri: ../../../..", "CodeUri: broken")
+            .replace("Binary: authorizer", "Binary: broken"),
+    )
+    .unwrap();
+    let jwks = JwksServer::start(jwks(&[PRIMARY]), None).await;
+    let message = refusal(StackConfig {
+        template: Some(template.clone()),
+        ..fixture_config(&jwks, None)
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        message,
+        format!(
+            "cannot run {FUNCTION} of {}: `cargo build -p broken --bin broken` failed (exit status: 101); cargo's errors are above",
+            template.display()
+        )
+    );
+}
