@@ -23,10 +23,24 @@
 //! Runtime API ([`LambdaMode::Binaries`]), or as those binaries under AWS's own Lambda
 //! Runtime Interface Emulator when it is installed ([`LambdaMode::Rie`]).
 //!
+//! Another API runs the same way ([`StackConfig::definition`], `--definition`): each
+//! function its URIs name (`${XFunction.Arn}`) runs in process when a handler is
+//! registered under that name ([`StackConfig::functions`]; `AuthorizerFunction` and
+//! `HelloFunction` are built in), else as its binary from the SAM template
+//! ([`StackConfig::template`], by default the `template.yaml` beside the definition):
+//! built with cargo as `sam build` would choose it (`CodeUri`, `Metadata.BuildMethod:
+//! rust-cargolambda`, `BuildProperties.Binary`), run behind a Runtime API (under RIE with
+//! `--lambdas rie`) with the template's `Environment.Variables`, `Timeout` and
+//! `MemorySize`, `Globals.Function` merged in; `--env-vars` (sam local's file) and
+//! `--parameter-overrides` override them ([`template_functions`]). The banner lists how
+//! each function runs.
+//!
 //! ## Run it
 //! ```text
 //! cargo xtask demo                                  # builds the site, then this
 //! cargo run -p local --bin local-stack -- --help    # the stack alone
+//! cargo run -p local --bin local-stack -- --no-site \
+//!   --definition examples/allow-deny-authorizer/openapi.yaml   # another API, its template's functions built
 //! cargo test -p local                               # through real HTTP
 //! cargo test -p apigw                               # the emulator alone, no ports
 //! cargo bench -p local --bench load                 # 10,000 requests at 64 concurrent
@@ -50,6 +64,7 @@ pub mod functions;
 pub mod idp;
 mod server;
 pub mod site;
+pub mod template_functions;
 
 // The API Gateway emulator is its own crate; re-exported so that `local::definition`,
 // `local::gateway`, `local::lambda`, `local::policy`, `local::template` and
@@ -82,6 +97,7 @@ use functions::{
 use gateway::{Gateway, GatewaySettings};
 use idp::IdentityProvider;
 use server::{Server, local_addr};
+pub use template_functions::FunctionRun;
 
 /// The client ID the local identity provider issues tokens for, and the authorizer accepts.
 pub const DEFAULT_CLIENT_ID: &str = "local-demo.apps.googleusercontent.com";
@@ -182,9 +198,16 @@ pub struct StackConfig {
     /// `HelloFunction` when named alike.
     pub functions: FunctionRegistry,
     /// The SAM template whose functions the definition's URIs name (e.g.
-    /// `examples/allow-deny-authorizer/template.yaml`), for the message when one has
-    /// no handler.
+    /// `examples/allow-deny-authorizer/template.yaml`). A function it declares that has
+    /// no handler in process is built with cargo from its `CodeUri` and `Metadata` and
+    /// run as a binary, with the template's environment and timeout.
     pub template: Option<PathBuf>,
+    /// SAM CLI's `--env-vars` file for the template's functions:
+    /// `{"Parameters": {"VAR": "value"}, "MyFunction": {"VAR": "value"}}`.
+    pub env_vars: Option<PathBuf>,
+    /// The template's parameters by name, in place of their `Default`
+    /// (`--parameter-overrides Key=Value`).
+    pub parameter_overrides: BTreeMap<String, String>,
 }
 
 impl Default for StackConfig {
@@ -206,6 +229,8 @@ impl Default for StackConfig {
             limits: Limits::default(),
             functions: FunctionRegistry::default(),
             template: None,
+            env_vars: None,
+            parameter_overrides: BTreeMap::new(),
         }
     }
 }
@@ -222,6 +247,7 @@ pub struct RunningStack {
     identity: Arc<IdentityProvider>,
     gateway: Arc<Gateway>,
     lambdas: &'static str,
+    functions: Vec<FunctionRun>,
 }
 
 impl std::fmt::Debug for RunningStack {
@@ -271,6 +297,12 @@ impl RunningStack {
         self.lambdas
     }
 
+    /// How each function the definition invokes runs: in process, or which binary
+    /// (built from the template) under which runner; in name order.
+    pub fn functions(&self) -> &[FunctionRun] {
+        &self.functions
+    }
+
     /// Stops the API: from now on connections to it are refused. The site and the
     /// identity provider keep running.
     pub async fn stop_api(&self) {
@@ -298,7 +330,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         Some(path) => ApiDefinition::from_file(path)?,
         None => ApiDefinition::embedded()?,
     });
-    check_functions(&config, &definition)?;
+    let plan = template_functions::plan(&config, &definition).await?;
     if config.authorizer_ttl_seconds.is_some_and(|ttl| ttl > 0)
         && let Some(name) = definition.uncacheable_authorizers().first()
     {
@@ -314,6 +346,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         .as_deref()
         .map(site::check_site_dir)
         .transpose()?;
+    // Everything is checked: build the template's binaries before anything listens.
+    let built = template_functions::build(&plan).await?;
 
     // Bind everything first: the URLs go into config.json, CORS and the authorizer.
     let api_listener = Server::bind("api", config.api_port).await?;
@@ -351,8 +385,17 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
 
     let functions = match functions(&config, &jwks_url).await {
         Ok(mut functions) => {
-            functions.extend(config.functions.clone().into_map());
-            functions
+            match template_functions::start(&plan, &built, &config.lambdas).await {
+                Ok(binaries) => {
+                    functions.extend(binaries);
+                    functions.extend(config.functions.clone().into_map());
+                    functions
+                }
+                Err(error) => {
+                    idp.stop().await;
+                    return Err(error);
+                }
+            }
         }
         Err(error) => {
             idp.stop().await;
@@ -393,42 +436,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             LambdaMode::Rie { .. } => "binaries under AWS's Runtime Interface Emulator",
             LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
         },
+        functions: plan.runs,
     })
-}
-
-/// Every function the definition names must be one the stack runs: built in, or
-/// registered; a name the template declares without a handler, or one it lacks, stops
-/// the start with a message naming it.
-fn check_functions(config: &StackConfig, definition: &ApiDefinition) -> Result<(), Error> {
-    let known = |name: &str| {
-        name == HELLO_FUNCTION
-            || name == AUTHORIZER_FUNCTION
-            || config.functions.get(name).is_some()
-    };
-    let Some(name) = definition.functions().into_iter().find(|f| !known(f)) else {
-        return Ok(());
-    };
-    let registered: Vec<&str> = [AUTHORIZER_FUNCTION, HELLO_FUNCTION]
-        .into_iter()
-        .chain(config.functions.names())
-        .collect();
-    let message = match &config.template {
-        Some(path) if template::function_names(path)?.contains(&name) => format!(
-            "the API definition invokes {name}, a function of {}, but no handler is registered under that name (registered: {}); register one in StackConfig::functions (running a template's built binary is not emulated yet)",
-            path.display(),
-            registered.join(", ")
-        ),
-        Some(path) => format!(
-            "the API definition invokes {name}, which is neither a registered handler ({}) nor a function of {}",
-            registered.join(", "),
-            path.display()
-        ),
-        None => format!(
-            "the API definition invokes {name}, which is not a registered handler ({}); register one in StackConfig::functions",
-            registered.join(", ")
-        ),
-    };
-    Err(Error::UnknownFunction(message))
 }
 
 fn check_config(config: &StackConfig) -> Result<(), Error> {
