@@ -32,6 +32,17 @@ pub enum Error {
     /// A SAM template could not be read.
     #[error("cannot read the template {}: {detail}", .path.display())]
     Template { path: PathBuf, detail: String },
+    /// A function of the template cannot be run locally: one sentence naming the
+    /// function and the property.
+    #[error("cannot run {function} of {}: {detail}", .path.display())]
+    TemplateFunction {
+        path: PathBuf,
+        function: String,
+        detail: String,
+    },
+    /// An `--env-vars` file or a `--parameter-overrides` value is not usable.
+    #[error("{source_name}: {detail}")]
+    Overrides { source_name: String, detail: String },
     /// The API definition file could not be read.
     #[error("cannot read the API definition {path}: {source}")]
     ReadDefinition {

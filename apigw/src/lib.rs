@@ -6,7 +6,8 @@
 //!   and compiled (routes, TOKEN and REQUEST authorizers, request templates, integrations
 //!   and their responses, gateway responses). What the emulator does not reproduce is
 //!   refused at start-up with the place named, never run differently from AWS.
-//! - [`template`]: the function names of a SAM `template.yaml`.
+//! - [`template`]: the functions of a SAM `template.yaml` (Globals merged, environment
+//!   resolved against parameters and SAM CLI's `--env-vars` file), to run as built binaries.
 //! - [`gateway`]: the stage as an axum [`axum::Router`] ([`gateway::app`]): route,
 //!   authorizer (identity sources, decision cache, [`policy`] evaluation), request
 //!   template (the `mapping` crate), Lambda or mock integration within its timeout,

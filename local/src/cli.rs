@@ -60,9 +60,22 @@ pub struct Cli {
     /// changes.
     #[arg(long, value_name = "FILE")]
     pub definition: Option<PathBuf>,
-    /// The SAM template the definition's functions come from; reloaded when it changes.
+    /// The SAM template whose functions the definition's URIs name (`${XFunction.Arn}`);
+    /// each one without a handler in process is built with cargo from its CodeUri and
+    /// Metadata and run as a binary. Default: the template.yaml beside --definition. Reloaded,
+    /// with the definition, when either changes.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+    /// Environment variables for the template's functions, in sam local's --env-vars
+    /// format: {"Parameters": {"VAR": "value"}, "MyFunction": {"VAR": "value"}}
+    /// (only variables the template declares are overridden, as with sam local).
+    #[arg(long, value_name = "FILE")]
+    pub env_vars: Option<PathBuf>,
+    /// Template parameters in place of their Default, as sam's --parameter-overrides:
+    /// Key=Value, several separated by spaces.
+    #[arg(long, value_name = "KEY=VALUE", num_args = 1.., value_delimiter = ' ',
+          value_parser = crate::template::parse_parameter_override)]
+    pub parameter_overrides: Vec<(String, String)>,
     /// The key server the authorizer fetches Google's keys from instead of the identity
     /// provider's (`GOOGLE_JWKS_URL`; `http` only on 127.0.0.1). Point it where nothing
     /// listens to see the authorizer fail closed: every token gets 500.
@@ -92,8 +105,12 @@ Examples:
   cargo build -p authorizer -p hello --bins && \\
     cargo run -p local --bin local-stack -- --lambdas binaries
   cargo run -p local --bin local-stack -- --lambdas rie   (AWS's emulator, after `cargo xtask test`)
-  cargo run -p local --bin local-stack -- --definition my/openapi.yaml --template my/template.yaml
-                                                     reloads both when they change
+  cargo run -p local --bin local-stack -- --no-site \
+    --definition examples/allow-deny-authorizer/openapi.yaml
+                                                     another API; its template.yaml's functions are
+                                                     built with cargo and run as binaries
+  cargo run -p local --bin local-stack -- --definition my/openapi.yaml
+                                                     reloads it and my/template.yaml when they change
 
 RUST_LOG filters the log (default: local=info; local::lambda=debug shows the binaries' logs).";
 
@@ -128,12 +145,25 @@ impl Cli {
             authorizer_ttl_seconds: self.authorizer_ttl,
             allowed_hosted_domains: self.allowed_hosted_domains.clone(),
             definition: self.definition.clone(),
-            template: self.template.clone(),
+            template: self.template(),
+            env_vars: self.env_vars.clone(),
+            parameter_overrides: self.parameter_overrides.iter().cloned().collect(),
             jwks_url: self.jwks_url.clone(),
             // Edit and retry without restarting (the workshop's lessons do).
             watch: true,
             ..StackConfig::default()
         }
+    }
+}
+
+impl Cli {
+    /// `--template`, else the `template.yaml` beside `--definition` when there is one
+    /// (a definition and its template live side by side, as `sam` expects them).
+    fn template(&self) -> Option<PathBuf> {
+        self.template.clone().or_else(|| {
+            let beside = self.definition.as_ref()?.with_file_name("template.yaml");
+            beside.is_file().then_some(beside)
+        })
     }
 }
 
@@ -193,6 +223,31 @@ pub fn banner(stack: &RunningStack, cli: &Cli) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     };
+    let width = stack
+        .functions()
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    let functions: String = stack
+        .functions()
+        .iter()
+        .map(|f| format!("\n    {:width$}  {}", f.name, f.how))
+        .collect();
+    // The sign-in session is the greeting API's; another definition has its own routes.
+    let try_it = match &cli.definition {
+        None => format!(
+            "\
+Try it from a shell:
+  TOKEN=$(curl -s -X POST {idp}/sign-in -H 'content-type: application/json' \\
+    -d '{{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}}' | sed 's/.*\"credential\":\"\\([^\"]*\\)\".*/\\1/')
+  curl -i -H \"Authorization: Bearer $TOKEN\" {api}/hello"
+        ),
+        Some(definition) => format!(
+            "Try it from a shell: curl -i {api}/PATH, PATH one of {}'s paths",
+            definition.display()
+        ),
+    };
     format!(
         "\
 local stack is up
@@ -200,14 +255,12 @@ local stack is up
   API                 {api}/hello
   identity provider   {idp}  (POST /sign-in, keys at /oauth2/v3/certs)
   Lambdas             {lambdas}
+  functions{functions}
   authorizer cache    {ttl}
   CORS origin         {origin}
   reloads on change   {watched}
 
-Try it from a shell:
-  TOKEN=$(curl -s -X POST {idp}/sign-in -H 'content-type: application/json' \\
-    -d '{{\"name\": \"Jane Doe\", \"email\": \"jane@example.com\"}}' | sed 's/.*\"credential\":\"\\([^\"]*\\)\".*/\\1/')
-  curl -i -H \"Authorization: Bearer $TOKEN\" {api}/hello
+{try_it}
 
 Ctrl-C stops everything.",
         lambdas = stack.lambdas(),
@@ -234,5 +287,67 @@ async fn wait_for_stop() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> StackConfig {
+        Cli::try_parse_from(std::iter::once("local-stack").chain(args.iter().copied()))
+            .expect("the flags parse")
+            .config()
+    }
+
+    #[test]
+    fn the_template_beside_the_definition_is_found_unless_one_is_named() {
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/allow-deny-authorizer/openapi.yaml"
+        );
+        let beside = std::path::Path::new(example).with_file_name("template.yaml");
+        assert_eq!(config(&["--definition", example]).template, Some(beside));
+        assert_eq!(
+            config(&["--definition", example, "--template", "other.yaml"]).template,
+            Some(PathBuf::from("other.yaml"))
+        );
+        // The embedded definition's functions are built in: no template.
+        assert_eq!(config(&[]).template, None);
+        // A definition with no template.yaml beside it.
+        assert_eq!(
+            config(&["--definition", "/nonexistent/openapi.yaml"]).template,
+            None
+        );
+    }
+
+    #[test]
+    fn parameter_overrides_take_sams_space_separated_key_value_pairs() {
+        let config = config(&[
+            "--parameter-overrides",
+            "GoogleClientIds=a.apps.googleusercontent.com JwksPort=9000",
+            "Empty=",
+            "--env-vars",
+            "env.json",
+        ]);
+        assert_eq!(
+            config.parameter_overrides,
+            std::collections::BTreeMap::from([
+                ("Empty".to_owned(), String::new()),
+                (
+                    "GoogleClientIds".to_owned(),
+                    "a.apps.googleusercontent.com".to_owned()
+                ),
+                ("JwksPort".to_owned(), "9000".to_owned()),
+            ])
+        );
+        assert_eq!(config.env_vars, Some(PathBuf::from("env.json")));
+        let error = Cli::try_parse_from(["local-stack", "--parameter-overrides", "NoEquals"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(r#"invalid value 'NoEquals' for '--parameter-overrides <KEY=VALUE>...': "NoEquals" is not Key=Value"#),
+            "{error}"
+        );
     }
 }

@@ -23,10 +23,24 @@
 //! Runtime API ([`LambdaMode::Binaries`]), or as those binaries under AWS's own Lambda
 //! Runtime Interface Emulator when it is installed ([`LambdaMode::Rie`]).
 //!
+//! Another API runs the same way ([`StackConfig::definition`], `--definition`): each
+//! function its URIs name (`${XFunction.Arn}`) runs in process when a handler is
+//! registered under that name ([`StackConfig::functions`]; `AuthorizerFunction` and
+//! `HelloFunction` are built in), else as its binary from the SAM template
+//! ([`StackConfig::template`], by default the `template.yaml` beside the definition):
+//! built with cargo as `sam build` would choose it (`CodeUri`, `Metadata.BuildMethod:
+//! rust-cargolambda`, `BuildProperties.Binary`), run behind a Runtime API (under RIE with
+//! `--lambdas rie`) with the template's `Environment.Variables`, `Timeout` and
+//! `MemorySize`, `Globals.Function` merged in; `--env-vars` (sam local's file) and
+//! `--parameter-overrides` override them ([`template_functions`]). The banner lists how
+//! each function runs.
+//!
 //! ## Run it
 //! ```text
 //! cargo xtask demo                                  # builds the site, then this
 //! cargo run -p local --bin local-stack -- --help    # the stack alone
+//! cargo run -p local --bin local-stack -- --no-site \
+//!   --definition examples/allow-deny-authorizer/openapi.yaml   # another API, its template's functions built
 //! cargo test -p local                               # through real HTTP
 //! cargo test -p apigw                               # the emulator alone, no ports
 //! cargo bench -p local --bench load                 # 10,000 requests at 64 concurrent
@@ -51,6 +65,7 @@ pub mod idp;
 mod reload;
 mod server;
 pub mod site;
+pub mod template_functions;
 
 // The API Gateway emulator is its own crate; re-exported so that `local::definition`,
 // `local::gateway`, `local::lambda`, `local::policy`, `local::template` and
@@ -85,6 +100,7 @@ use idp::IdentityProvider;
 pub use reload::DEBOUNCE as RELOAD_DEBOUNCE;
 use reload::{LiveGateway, Watcher};
 use server::{Server, local_addr};
+pub use template_functions::FunctionRun;
 
 /// The client ID the local identity provider issues tokens for, and the authorizer accepts.
 pub const DEFAULT_CLIENT_ID: &str = "local-demo.apps.googleusercontent.com";
@@ -185,9 +201,16 @@ pub struct StackConfig {
     /// `HelloFunction` when named alike.
     pub functions: FunctionRegistry,
     /// The SAM template whose functions the definition's URIs name (e.g.
-    /// `examples/allow-deny-authorizer/template.yaml`), for the message when one has
-    /// no handler.
+    /// `examples/allow-deny-authorizer/template.yaml`). A function it declares that has
+    /// no handler in process is built with cargo from its `CodeUri` and `Metadata` and
+    /// run as a binary, with the template's environment and timeout.
     pub template: Option<PathBuf>,
+    /// SAM CLI's `--env-vars` file for the template's functions:
+    /// `{"Parameters": {"VAR": "value"}, "MyFunction": {"VAR": "value"}}`.
+    pub env_vars: Option<PathBuf>,
+    /// The template's parameters by name, in place of their `Default`
+    /// (`--parameter-overrides Key=Value`).
+    pub parameter_overrides: BTreeMap<String, String>,
     /// Watch `definition` and `template` and rebuild the gateway when either changes
     /// (hot reload; a file that does not build is logged and the previous gateway keeps
     /// serving). The embedded definition is never watched.
@@ -216,6 +239,8 @@ impl Default for StackConfig {
             limits: Limits::default(),
             functions: FunctionRegistry::default(),
             template: None,
+            env_vars: None,
+            parameter_overrides: BTreeMap::new(),
             watch: false,
             jwks_url: None,
         }
@@ -235,6 +260,7 @@ pub struct RunningStack {
     live: Arc<LiveGateway>,
     watcher: Option<Watcher>,
     lambdas: &'static str,
+    functions: Vec<FunctionRun>,
 }
 
 impl std::fmt::Debug for RunningStack {
@@ -284,6 +310,12 @@ impl RunningStack {
         self.lambdas
     }
 
+    /// How each function the definition invokes runs: in process, or which binary
+    /// (built from the template) under which runner; in name order.
+    pub fn functions(&self) -> &[FunctionRun] {
+        &self.functions
+    }
+
     /// Stops the API: from now on connections to it are refused. The site and the
     /// identity provider keep running.
     pub async fn stop_api(&self) {
@@ -314,12 +346,14 @@ impl RunningStack {
 /// `site_dir`, the site.
 pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     check_config(&config)?;
-    let definition = load_definition(&config)?;
+    let (definition, plan) = load_definition(&config).await?;
     let site_dir = config
         .site_dir
         .as_deref()
         .map(site::check_site_dir)
         .transpose()?;
+    // Everything is checked: build the template's binaries before anything listens.
+    let built = template_functions::build(&plan).await?;
 
     // Bind everything first: the URLs go into config.json, CORS and the authorizer.
     let api_listener = Server::bind("api", config.api_port).await?;
@@ -357,11 +391,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
 
     // The authorizer's key server: the identity provider's, unless another is named.
     let authorizer_jwks_url = config.jwks_url.clone().unwrap_or_else(|| jwks_url.clone());
-    let functions = match functions(&config, &authorizer_jwks_url).await {
-        Ok(mut functions) => {
-            functions.extend(config.functions.clone().into_map());
-            functions
+    let built_in = match functions(&config, &authorizer_jwks_url).await {
+        Ok(functions) => functions,
+        Err(error) => {
+            idp.stop().await;
+            return Err(error);
         }
+    };
+    let binaries = match template_functions::start(&plan, &built, &config.lambdas).await {
+        Ok(binaries) => binaries,
         Err(error) => {
             idp.stop().await;
             return Err(error);
@@ -371,9 +409,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         config: config.clone(),
         stage_variables,
         site_origin: site_origin.clone(),
-        functions,
+        built_in,
     });
-    let live = Arc::new(LiveGateway::new(recipe.gateway(definition)));
+    let live = Arc::new(LiveGateway::new(
+        recipe.gateway(definition, recipe.functions(binaries)),
+    ));
     let watched: Vec<PathBuf> = if config.watch {
         config
             .definition
@@ -389,7 +429,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     } else {
         let rebuild: reload::Rebuild = Box::new(move || {
             let recipe = recipe.clone();
-            Box::pin(async move { recipe.rebuild() })
+            Box::pin(async move { recipe.rebuild().await })
         });
         match reload::watch(&watched, live.clone(), rebuild) {
             Ok(watcher) => Some(watcher),
@@ -424,6 +464,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             LambdaMode::Rie { .. } => "binaries under AWS's Runtime Interface Emulator",
             LambdaMode::InProcess | LambdaMode::Custom { .. } => "in process",
         },
+        functions: plan.runs,
     })
 }
 
@@ -432,41 +473,62 @@ struct GatewayRecipe {
     config: StackConfig,
     stage_variables: BTreeMap<String, String>,
     site_origin: String,
-    functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
+    /// The built-in functions (`AuthorizerFunction`, `HelloFunction`), kept across reloads.
+    built_in: BTreeMap<String, Arc<dyn LambdaFunction>>,
 }
 
 impl GatewayRecipe {
-    /// A gateway for `definition`, with an empty decision cache.
-    fn gateway(&self, definition: Arc<ApiDefinition>) -> Arc<Gateway> {
+    /// Every function by name: the built-in ones, the template's started binaries, and the
+    /// registered handlers, which take the place of either when named alike.
+    fn functions(
+        &self,
+        binaries: BTreeMap<String, Arc<dyn LambdaFunction>>,
+    ) -> BTreeMap<String, Arc<dyn LambdaFunction>> {
+        let mut functions = self.built_in.clone();
+        functions.extend(binaries);
+        functions.extend(self.config.functions.clone().into_map());
+        functions
+    }
+
+    /// A gateway for `definition` and `functions`, with an empty decision cache.
+    fn gateway(
+        &self,
+        definition: Arc<ApiDefinition>,
+        functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
+    ) -> Arc<Gateway> {
         Arc::new(Gateway::new(GatewaySettings {
             definition,
             stage: self.config.stage.clone(),
             stage_variables: self.stage_variables.clone(),
             site_origin: self.site_origin.clone(),
-            functions: self.functions.clone(),
+            functions,
             ttl_override: self.config.authorizer_ttl_seconds,
             clock: self.config.clock.clone(),
             verbose: self.config.verbose,
         }))
     }
 
-    /// Reads and checks the files again, as [`start`] does.
-    fn rebuild(&self) -> Result<Arc<Gateway>, Error> {
-        Ok(self.gateway(load_definition(&self.config)?))
+    /// Reads, checks and builds everything from the files again, as [`start`] does: the
+    /// template's functions are built and started anew (the old processes stop when the
+    /// replaced gateway goes).
+    async fn rebuild(&self) -> Result<Arc<Gateway>, Error> {
+        let (definition, plan) = load_definition(&self.config).await?;
+        let built = template_functions::build(&plan).await?;
+        let binaries = template_functions::start(&plan, &built, &self.config.lambdas).await?;
+        Ok(self.gateway(definition, self.functions(binaries)))
     }
 }
 
-/// The definition `config` names, checked against what the stack runs: every function it
-/// invokes, the TTL override, the template (when given) readable.
-fn load_definition(config: &StackConfig) -> Result<Arc<ApiDefinition>, Error> {
+/// The definition `config` names and the plan of its template functions, checked
+/// against what the stack runs (every function it invokes, the TTL override).
+async fn load_definition(
+    config: &StackConfig,
+) -> Result<(Arc<ApiDefinition>, template_functions::Plan), Error> {
     let definition = match &config.definition {
         Some(path) => ApiDefinition::from_file(path)?,
         None => ApiDefinition::embedded()?,
     };
-    if let Some(path) = &config.template {
-        template::function_names(path)?;
-    }
-    check_functions(config, &definition)?;
+    let plan = template_functions::plan(config, &definition).await?;
     if config.authorizer_ttl_seconds.is_some_and(|ttl| ttl > 0)
         && let Some(name) = definition.uncacheable_authorizers().first()
     {
@@ -477,42 +539,7 @@ fn load_definition(config: &StackConfig) -> Result<Arc<ApiDefinition>, Error> {
             ),
         });
     }
-    Ok(Arc::new(definition))
-}
-
-/// Every function the definition names must be one the stack runs: built in, or
-/// registered; a name the template declares without a handler, or one it lacks, stops
-/// the start with a message naming it.
-fn check_functions(config: &StackConfig, definition: &ApiDefinition) -> Result<(), Error> {
-    let known = |name: &str| {
-        name == HELLO_FUNCTION
-            || name == AUTHORIZER_FUNCTION
-            || config.functions.get(name).is_some()
-    };
-    let Some(name) = definition.functions().into_iter().find(|f| !known(f)) else {
-        return Ok(());
-    };
-    let registered: Vec<&str> = [AUTHORIZER_FUNCTION, HELLO_FUNCTION]
-        .into_iter()
-        .chain(config.functions.names())
-        .collect();
-    let message = match &config.template {
-        Some(path) if template::function_names(path)?.contains(&name) => format!(
-            "the API definition invokes {name}, a function of {}, but no handler is registered under that name (registered: {}); register one in StackConfig::functions (running a template's built binary is not emulated yet)",
-            path.display(),
-            registered.join(", ")
-        ),
-        Some(path) => format!(
-            "the API definition invokes {name}, which is neither a registered handler ({}) nor a function of {}",
-            registered.join(", "),
-            path.display()
-        ),
-        None => format!(
-            "the API definition invokes {name}, which is not a registered handler ({}); register one in StackConfig::functions",
-            registered.join(", ")
-        ),
-    };
-    Err(Error::UnknownFunction(message))
+    Ok((Arc::new(definition), plan))
 }
 
 fn check_config(config: &StackConfig) -> Result<(), Error> {

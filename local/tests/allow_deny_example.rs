@@ -1,6 +1,7 @@
 //! examples/allow-deny-authorizer run by the emulator: its own openapi.yaml (a REQUEST
 //! authorizer on the header AuthorizationToken, TTL 0, a MOCK integration) and its
-//! function `AllowDenyAuthorizerFunction` (template.yaml) registered in process.
+//! function `AllowDenyAuthorizerFunction` (template.yaml) registered in process, or,
+//! with no handler registered, built from the template and run as a binary.
 
 mod common;
 
@@ -100,22 +101,57 @@ async fn a_missing_header_invokes_the_function_with_caching_off_and_is_401() {
     stack.shutdown().await;
 }
 
+/// No handler registered: the function is built from its template (`CodeUri: ../..`,
+/// `Binary: allow-deny-authorizer`) and its binary answers through a Lambda Runtime API,
+/// exactly as the handler does in process.
 #[tokio::test]
-async fn a_template_function_with_no_handler_registered_stops_the_start_naming_it() {
-    let config = StackConfig {
+async fn with_no_handler_registered_the_templates_built_binary_allows_denies_and_refuses() {
+    let stack = common::start(StackConfig {
         functions: FunctionRegistry::default(),
         ..example_config()
-    };
-    let Err(Error::UnknownFunction(message)) = local::start(config).await else {
-        panic!("started");
-    };
+    })
+    .await;
+    let run = stack
+        .functions()
+        .iter()
+        .find(|f| f.name == FUNCTION)
+        .expect("listed");
+    assert!(
+        run.how.starts_with("binary ")
+            && run.how.contains("/debug/allow-deny-authorizer behind a Lambda Runtime API (from ")
+            && run.how.contains(
+                "cargo build -p allow-deny-authorizer --bin allow-deny-authorizer; timeout 3 s, 128 MB"
+            ),
+        "{}",
+        run.how
+    );
+
+    let answer = hello(&stack, Some("allow")).await;
     assert_eq!(
-        message,
-        format!(
-            "the API definition invokes {FUNCTION}, a function of {}, but no handler is registered under that name (registered: AuthorizerFunction, HelloFunction); register one in StackConfig::functions (running a template's built binary is not emulated yet)",
-            example("template.yaml").display()
+        (answer.status, answer.body.as_str()),
+        (
+            StatusCode::OK,
+            r#"{"principalId": "user", "stringKey": "value", "numberKey": "1", "booleanKey": "true"}"#
         )
     );
+    let answer = hello(&stack, Some("deny")).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            r#"{"message":"User is not authorized to access this resource with an explicit deny"}"#
+        )
+    );
+    for token in [Some("maybe"), None] {
+        let answer = hello(&stack, token).await;
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#),
+            "{token:?}"
+        );
+    }
+    assert_eq!(stack.authorizer_invocations(), 4);
+    stack.shutdown().await;
 }
 
 #[tokio::test]

@@ -24,6 +24,9 @@ fn help_lists_the_ports_the_site_and_the_modes() {
         "--authorizer-ttl <SECONDS>",
         "--lambdas <LAMBDAS>",
         "--verbose",
+        "--template <FILE>",
+        "--env-vars <FILE>",
+        "--parameter-overrides <KEY=VALUE>...",
         "cargo xtask demo",
     ] {
         assert!(
@@ -158,5 +161,85 @@ async fn prints_the_urls_serves_logs_hops_and_stops_cleanly_on_sigterm() {
     assert!(
         !stderr.contains(token.split('.').nth(2).unwrap()),
         "a token signature was logged"
+    );
+}
+
+/// What a learner runs for their own authorizer (workshop lesson 6): the definition
+/// alone; its template.yaml beside it is found, the function built and run as a binary,
+/// and the banner says so.
+#[tokio::test]
+async fn a_definition_beside_its_template_runs_the_templates_function_as_a_built_binary() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/allow-deny-authorizer/openapi.yaml");
+    let mut child = Command::new(BINARY)
+        .args([
+            "--no-site",
+            "--api-port",
+            "0",
+            "--idp-port",
+            "0",
+            "--definition",
+        ])
+        .arg(&example)
+        .env("RUST_LOG", "local=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C stops everything.");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let function = banner
+        .iter()
+        .find(|l| l.trim_start().starts_with("AllowDenyAuthorizerFunction"))
+        .unwrap_or_else(|| panic!("no function line in {banner:#?}"));
+    assert!(
+        function.contains("binary ") && function.contains("behind a Lambda Runtime API"),
+        "{function}"
+    );
+    let url = banner_url(&banner, "API");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = client
+        .get(&url)
+        .header("AuthorizationToken", "allow")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    let answer = client
+        .get(&url)
+        .header("AuthorizationToken", "deny")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::FORBIDDEN);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let output = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("stopped within 20 s of SIGTERM")
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "building AllowDenyAuthorizerFunction (cargo build -p allow-deny-authorizer --bin allow-deny-authorizer)"
+        ),
+        "{stderr}"
     );
 }

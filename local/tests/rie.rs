@@ -49,3 +49,66 @@ async fn binaries_under_the_runtime_interface_emulator_greet_and_refuse() {
     );
     stack.shutdown().await;
 }
+
+/// A template function with no handler, built from examples/allow-deny-authorizer's
+/// template and run under AWS's emulator (`--lambdas rie`): the same answers.
+#[tokio::test]
+#[ignore = "needs AWS's Runtime Interface Emulator: run through `cargo xtask test`"]
+async fn a_template_function_runs_under_the_runtime_interface_emulator() {
+    let (authorizer, hello_bin) = built_binaries();
+    let rie = local::rie::locate_for(None, local::rie::Machine::host()).unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/allow-deny-authorizer");
+    let stack = start(StackConfig {
+        lambdas: LambdaMode::Rie {
+            rie,
+            authorizer,
+            hello: hello_bin,
+        },
+        definition: Some(example.join("openapi.yaml")),
+        template: Some(example.join("template.yaml")),
+        ..config()
+    })
+    .await;
+    let run = &stack.functions()[0];
+    assert!(
+        run.how.contains("under AWS's Runtime Interface Emulator"),
+        "{}",
+        run.how
+    );
+    let client = client();
+    let url = format!("{}/hello", stack.api_url());
+    for (token, status, body) in [
+        (
+            "allow",
+            StatusCode::OK,
+            r#"{"principalId": "user", "stringKey": "value", "numberKey": "1", "booleanKey": "true"}"#,
+        ),
+        (
+            "deny",
+            StatusCode::FORBIDDEN,
+            r#"{"message":"User is not authorized to access this resource with an explicit deny"}"#,
+        ),
+        (
+            "maybe",
+            StatusCode::UNAUTHORIZED,
+            r#"{"message":"Unauthorized"}"#,
+        ),
+    ] {
+        let answer = read(
+            client
+                .get(&url)
+                .header("AuthorizationToken", token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (status, body),
+            "{token}"
+        );
+    }
+    stack.shutdown().await;
+}

@@ -1,5 +1,6 @@
 //! The crate's one error type: why the Runtime Interface Emulator could not be found,
-//! started or asked. (A Runtime API process fails only to bind or spawn: `std::io`.)
+//! started or asked, or a template function's binary built. (A Runtime API process fails
+//! only to bind or spawn: `std::io`.)
 
 use std::path::PathBuf;
 
@@ -46,6 +47,10 @@ pub enum Error {
     /// The emulator started but did not listen.
     #[error("the emulator did not listen on 127.0.0.1:{port}:\n{output}")]
     NotListening { port: u16, output: String },
+    /// A template function's binary cannot be planned or built: the phrase that follows
+    /// "cannot run X of template.yaml: " (it names the property or the cargo command).
+    #[error("{0}")]
+    Build(String),
     /// The invocation request failed (refused, reset, timed out).
     #[error("invoking through the emulator failed: {0}")]
     Invoke(#[source] reqwest::Error),

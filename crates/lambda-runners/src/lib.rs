@@ -5,6 +5,8 @@
 //! - [`rie`]: the same binary under AWS's own Lambda Runtime Interface Emulator, from the
 //!   aws-sam-cli wheel `cargo xtask test` installs; arm64 binaries (what `sam build`
 //!   deploys) run under qemu on an x86_64 machine.
+//! - [`cargo_build`]: a template function's binary, chosen and built with cargo as `sam
+//!   build` builds a `rust-cargolambda` function (`CodeUri`, `BuildProperties.Binary`).
 //!
 //! The local stack (`local`, `--lambdas binaries|rie`) runs the functions with these, and
 //! the workspace's tests drive each built binary with them through `testkit`. It depends
@@ -16,6 +18,7 @@
 //! cargo xtask test                      # also the RIE tests (authorizer, hello, local), --ignored
 //! ```
 
+pub mod cargo_build;
 mod error;
 mod process;
 pub mod rie;

@@ -51,9 +51,6 @@ pub enum Outcome {
     TimedOut,
 }
 
-/// The deadline announced to the function for each invocation.
-const DEADLINE: Duration = Duration::from_secs(30);
-
 /// The largest response or error a function may post: Lambda's 6 MB limit for a
 /// synchronous invocation's response.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
@@ -72,7 +69,10 @@ struct Pending {
 
 #[derive(Default)]
 struct Shared {
-    queue: Mutex<VecDeque<(String, Value)>>,
+    /// Invocations not yet handed out: ID, event, and the deadline announced to the
+    /// function (`Lambda-Runtime-Deadline-Ms`: when [`LambdaProcess::invoke`] stops
+    /// waiting, i.e. the function's timeout).
+    queue: Mutex<VecDeque<(String, Value, SystemTime)>>,
     queued: Notify,
     waiting: Mutex<HashMap<String, Pending>>,
     init_error: Mutex<Option<Value>>,
@@ -201,7 +201,8 @@ impl LambdaProcess {
                 delivered: false,
             },
         );
-        lock(&self.shared.queue).push_back((id.clone(), event));
+        let deadline = SystemTime::now() + timeout;
+        lock(&self.shared.queue).push_back((id.clone(), event, deadline));
         self.shared.queued.notify_one();
         let mut exited = self.exited.clone();
         let outcome = tokio::select! {
@@ -220,7 +221,7 @@ impl LambdaProcess {
         };
         // An unanswered invocation must not be handed to the function later.
         lock(&self.shared.waiting).remove(&id);
-        lock(&self.shared.queue).retain(|(queued, _)| *queued != id);
+        lock(&self.shared.queue).retain(|(queued, _, _)| *queued != id);
         outcome
     }
 
@@ -270,13 +271,13 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     loop {
         let notified = shared.queued.notified();
         let queued = lock(&shared.queue).pop_front();
-        if let Some((id, event)) = queued {
+        if let Some((id, event, deadline)) = queued {
             if let Some(pending) = lock(&shared.waiting).get_mut(&id) {
                 pending.delivered = true;
             }
-            let deadline = SystemTime::now()
+            let deadline = deadline
                 .duration_since(UNIX_EPOCH)
-                .map(|d| (d + DEADLINE).as_millis())
+                .map(|d| d.as_millis())
                 .unwrap_or(0);
             let arn = format!(
                 "arn:aws:lambda:us-east-1:123456789012:function:{}",

@@ -99,3 +99,43 @@ async fn invocation_ids_are_random_and_an_answer_is_taken_once_for_the_invocatio
         "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n"
     );
 }
+
+/// `Lambda-Runtime-Deadline-Ms` is when the invocation's time limit (the function's
+/// timeout) runs out, as Lambda announces it, not a fixed allowance.
+#[tokio::test]
+async fn the_deadline_announced_is_the_invocations_own_time_limit() {
+    let process = Arc::new(
+        LambdaProcess::start(&sleeper(), "probe", &[])
+            .await
+            .unwrap(),
+    );
+    let api = format!("http://{}/2018-06-01/runtime", process.runtime_api_addr());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let millis = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    };
+    let before = millis();
+    let invoking = {
+        let process = process.clone();
+        tokio::spawn(async move { process.invoke(json!({}), Duration::from_secs(3)).await })
+    };
+    let next = client
+        .get(format!("{api}/invocation/next"))
+        .send()
+        .await
+        .unwrap();
+    let after = millis();
+    let deadline: u128 = next.headers()["lambda-runtime-deadline-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (before + 3000..=after + 3000).contains(&deadline),
+        "{before} {deadline} {after}"
+    );
+    assert_eq!(invoking.await.unwrap(), Outcome::TimedOut);
+}

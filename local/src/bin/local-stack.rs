@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc over glibc malloc: allocation was ~12% of a request's CPU in the load bench
+// (`perf record` on `cargo bench -p local --bench load`), mostly glibc's consolidation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match local::cli::run(local::cli::Cli::parse()).await {
