@@ -197,7 +197,9 @@ impl Shell {
         let dir = lab.join(".blocks");
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let mut child = Command::new("bash")
+        let mut command = Command::new("bash");
+        in_own_group(&mut command);
+        let mut child = command
             .args(["--noprofile", "--norc"])
             .current_dir(root)
             .stdin(Stdio::piped())
@@ -278,9 +280,8 @@ impl Shell {
         Ok(ran.output.lines().map(str::to_owned).collect())
     }
 
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn stop(self) {
+        stop_group(self.child);
     }
 }
 
@@ -298,7 +299,9 @@ impl Stack {
                 binary.display()
             ));
         }
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        in_own_group(&mut command);
+        let mut child = command
             .args(args)
             .current_dir(root)
             .env("RUST_LOG", "local=info")
@@ -375,10 +378,42 @@ impl Stack {
         }
     }
 
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn stop(self) {
+        stop_group(self.child);
     }
+}
+
+/// Starts the process in a process group of its own, so that stopping it stops what it
+/// started too (a command a block left running, the stack's function binaries), as
+/// closing a terminal would.
+fn in_own_group(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(not(unix))]
+    let _ = command;
+}
+
+/// Stops the process and its group: SIGTERM to the group (the stack stops its children),
+/// then SIGKILL to what is left.
+fn stop_group(mut child: Child) {
+    #[cfg(unix)]
+    {
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The line without terminal colour sequences (`ESC [ ... m`), should a logger send them.
