@@ -270,3 +270,60 @@ async fn a_binary_that_does_not_compile_stops_the_start_pointing_at_cargos_error
         )
     );
 }
+
+#[tokio::test]
+async fn an_edited_template_restarts_its_function_with_the_new_environment() {
+    let jwks = JwksServer::start(jwks(&[PRIMARY]), Some(3600)).await;
+    // Copies beside each other, with CodeUri naming the workspace from where they are.
+    let dir = std::env::temp_dir().join(format!("template-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = std::fs::read_to_string(fixture("template.yaml"))
+        .unwrap()
+        .replace(
+            "CodeUri: ../../../..",
+            &format!("CodeUri: {}", workspace.display()),
+        );
+    std::fs::write(dir.join("template.yaml"), &template).unwrap();
+    std::fs::copy(fixture("openapi.yaml"), dir.join("openapi.yaml")).unwrap();
+    let stack = common::start(StackConfig {
+        definition: Some(dir.join("openapi.yaml")),
+        template: Some(dir.join("template.yaml")),
+        watch: true,
+        ..fixture_config(&jwks, None)
+    })
+    .await;
+    assert_eq!(
+        hello(&stack, &token_for(LEARNER_CLIENT)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The parameter's Default becomes the learner's client ID.
+    std::fs::write(
+        dir.join("template.yaml"),
+        template.replace(TEMPLATE_DEFAULT_CLIENT, LEARNER_CLIENT),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let answer = hello(&stack, &token_for(LEARNER_CLIENT)).await;
+        if answer.status == StatusCode::OK {
+            assert_eq!(answer.body, r#"{"principalId": "110169484474386276334"}"#);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edited template did not take within 60 s: {answer:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        hello(&stack, &token_for(TEMPLATE_DEFAULT_CLIENT))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    stack.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
