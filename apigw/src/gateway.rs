@@ -35,6 +35,7 @@ use crate::definition::{
     ApiDefinition, AuthorizerDef, AuthorizerKind, IdentitySource, Integration, IntegrationKind,
     IntegrationResponse, Passthrough, RouteMatch, ValueSource,
 };
+use crate::header_names::ClientHeaderNames;
 use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
 use crate::policy::{AuthorizerResult, Verdict};
 use authorizer_contract::token_fingerprint as fingerprint;
@@ -252,6 +253,8 @@ struct Call {
     query_all: Vec<(String, String)>,
     body: String,
     source_ip: String,
+    /// The header names as the client spelled them, when the server recorded them.
+    header_names: Option<ClientHeaderNames>,
     started: Instant,
     /// Whether hop-by-hop logging is on (checked once per request).
     logging: bool,
@@ -263,7 +266,11 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".to_owned());
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let header_names = parts
+        .extensions
+        .remove::<ClientHeaderNames>()
+        .filter(|names| names.fits(&parts.headers));
     let request_id = uuid::Uuid::new_v4().to_string();
     let query_all = parse_query(parts.uri.query());
     let mut call = Call {
@@ -276,6 +283,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         headers: parts.headers,
         body: String::new(),
         source_ip,
+        header_names,
         started: Instant::now(),
         logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
     };
@@ -397,7 +405,7 @@ impl Gateway {
             headers: call
                 .headers
                 .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .filter_map(|(k, v)| Some((call.spell(k).to_owned(), v.to_str().ok()?.to_owned())))
                 .collect(),
             // Request templates have no $context.error (gateway responses set it).
             error: Default::default(),
@@ -586,7 +594,10 @@ impl Gateway {
                 call,
                 name,
                 &def.function,
-                AuthorizerRequest::Request(Box::new(event)),
+                AuthorizerRequest::Request(
+                    Box::new(event),
+                    call.header_names.clone().unwrap_or_default(),
+                ),
             )
             .await?,
         );
@@ -1091,6 +1102,13 @@ impl Gateway {
             // Paths, principals, context values and Lambda answers come from clients.
             tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
         }
+    }
+}
+
+impl Call {
+    /// A header name as the client spelled it (lower case when not recorded).
+    fn spell<'a>(&'a self, name: &'a HeaderName) -> &'a str {
+        crate::header_names::spell(self.header_names.as_ref(), name.as_str())
     }
 }
 

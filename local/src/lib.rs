@@ -47,6 +47,7 @@
 pub mod cli;
 mod error;
 pub mod functions;
+mod head_record;
 pub mod idp;
 mod server;
 pub mod site;
@@ -369,7 +370,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         clock: config.clock.clone(),
         verbose: config.verbose,
     }));
-    let api = Server::spawn(api_listener, gateway::app(gateway.clone()), config.limits);
+    let api = Server::spawn_api(api_listener, gateway::app(gateway.clone()), config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,

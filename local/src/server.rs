@@ -24,6 +24,8 @@ use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::Error;
+use crate::head_record::Recording;
+use apigw::ClientHeaderNames;
 
 /// How long a server may take to finish in-flight requests when stopping.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -70,6 +72,17 @@ impl Server {
 
     /// Serves `app` on `listener` until stopped.
     pub fn spawn(listener: TcpListener, app: Router, limits: Limits) -> Self {
+        Self::start(listener, app, limits, false)
+    }
+
+    /// Serves the emulator's `app`: as [`Server::spawn`], and each request carries its
+    /// header names as the client spelled them ([`apigw::ClientHeaderNames`], recorded
+    /// by [`crate::head_record`]).
+    pub fn spawn_api(listener: TcpListener, app: Router, limits: Limits) -> Self {
+        Self::start(listener, app, limits, true)
+    }
+
+    fn start(listener: TcpListener, app: Router, limits: Limits, record_heads: bool) -> Self {
         let addr = local_addr(&listener);
         let app = crate::host_check::restrict(
             app.layer(TimeoutLayer::with_status_code(
@@ -79,7 +92,7 @@ impl Server {
             addr.port(),
         );
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, app, limits, stopped));
+        let task = tokio::spawn(serve(listener, app, limits, record_heads, stopped));
         Server { addr, stop, task }
     }
 
@@ -100,6 +113,7 @@ async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    record_heads: bool,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -119,9 +133,13 @@ async fn serve(
                         continue;
                     }
                 };
+                let (stream, heads) = Recording::new(stream, record_heads);
                 // The gateway reads the client's address as axum's ConnectInfo.
                 let service = app.clone().map_request(move |mut request: hyper::Request<Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(remote));
+                    if let Some(names) = heads.take() {
+                        request.extensions_mut().insert(ClientHeaderNames::new(names));
+                    }
                     request
                 });
                 let connection = http.serve_connection(
