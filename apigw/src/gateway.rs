@@ -27,7 +27,7 @@ use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mapping::{RenderContext, Template};
+use mapping::{Overrides, RenderContext, Rendered, Template};
 use serde_json::{Value, json};
 
 use crate::Clock;
@@ -409,6 +409,8 @@ impl Gateway {
                 .collect(),
             // Request templates have no $context.error (gateway responses set it).
             error: Default::default(),
+            overrides: Overrides::default(),
+            facts: None,
         };
         match self
             .integrate(call, &found.operation.integration, &context)
@@ -840,13 +842,17 @@ impl Gateway {
             })
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "application/json".to_owned());
+        let mut overrides = Overrides::default();
         let payload = match integration.request_templates.get(&content_type) {
             Some(template) => {
-                let rendered = self.render(call, "request template", template, context)?;
+                let rendered =
+                    self.render_with_overrides(call, "request template", template, context)?;
                 self.hop(call, || {
-                    format!("    request template -> {}", rendered.trim_end())
+                    format!("    request template -> {}", rendered.body.trim_end())
                 });
-                rendered
+                overrides = rendered.overrides;
+                self.check_request_overrides(call, &integration.kind, &overrides)?;
+                rendered.body
             }
             None => match integration.passthrough {
                 Passthrough::WhenNoMatch => call.body.clone(),
@@ -943,32 +949,86 @@ impl Gateway {
             Ok(body) => body,
             Err(error) => error_body(&error),
         };
-        self.integration_response(call, response, body, context)
+        self.integration_response(call, response, body, context, overrides)
     }
 
+    /// `$context.requestOverride.*` from a request template. A Lambda (non-proxy) or
+    /// mock integration has no integration request whose headers, path or query string
+    /// reach the function: the event is the template's output. So those overrides
+    /// change nothing here but stay readable by the response template, as in AWS;
+    /// except the headers that direct Lambda's Invoke call (`X-Amz-Invocation-Type`:
+    /// `Event` makes it asynchronous, ...), which the emulator does not reproduce and
+    /// so refuses.
+    fn check_request_overrides(
+        &self,
+        call: &Call,
+        kind: &IntegrationKind,
+        overrides: &Overrides,
+    ) -> Result<(), GatewayError> {
+        if let IntegrationKind::Lambda { function } = kind
+            && let Some(name) = overrides
+                .request_headers
+                .keys()
+                .find(|name| name.to_ascii_lowercase().starts_with("x-amz-"))
+        {
+            tracing::warn!(target: "local::hop", "{} the request template sets $context.requestOverride.header.{}, which would change how API Gateway invokes {function}; the local stack does not emulate that -> 500", call.tag, escape(name));
+            return Err(GatewayError::ApiConfiguration);
+        }
+        let set = overrides.request_headers.len()
+            + overrides.request_path.len()
+            + overrides.request_querystring.len();
+        if set > 0 {
+            self.hop(call, || {
+                format!("    {set} $context.requestOverride value(s): no integration request parameters to override for this integration")
+            });
+        }
+        Ok(())
+    }
+
+    /// The method response: the integration response's status, headers and template,
+    /// then `$context.responseOverride.status` and `.header.X` as the templates left
+    /// them (the request template's carried into the response template), as AWS
+    /// applies them ("Override your API's request and response parameters and status
+    /// codes", apigateway-override-request-response-parameters; LocalStack's
+    /// aws-validated test_integration_mock_with_response_override_in_request_template).
     fn integration_response(
         &self,
         call: &Call,
         response: &IntegrationResponse,
         body: String,
         context: &RenderContext,
+        overrides: Overrides,
     ) -> Result<Response, GatewayError> {
-        let (content_type, body) = match pick_template(&response.templates) {
+        let (content_type, body, overrides) = match pick_template(&response.templates) {
             Some((content_type, template)) => {
                 let context = RenderContext {
                     body,
+                    overrides,
                     ..context.clone()
                 };
-                let rendered = self.render(call, "response template", template, &context)?;
-                (content_type.to_owned(), rendered)
+                let rendered =
+                    self.render_with_overrides(call, "response template", template, &context)?;
+                (content_type.to_owned(), rendered.body, rendered.overrides)
             }
-            None => ("application/json".to_owned(), body),
+            None => ("application/json".to_owned(), body, overrides),
+        };
+        let status = match overrides.response_status {
+            Some(code) => StatusCode::from_u16(code).map_err(|_| {
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.status {code} is not a status -> 500", call.tag);
+                GatewayError::ApiConfiguration
+            })?,
+            None => response.status,
         };
         self.hop(call, || {
             format!(
-                "    integration response {:?} -> {}",
+                "    integration response {:?} -> {}{}",
                 response.key,
-                response.status.as_u16()
+                status.as_u16(),
+                if overrides.response_status.is_some() {
+                    " ($context.responseOverride.status)"
+                } else {
+                    ""
+                }
             )
         });
         let mut headers = HeaderMap::new();
@@ -976,17 +1036,27 @@ impl Gateway {
             headers.insert(header::CONTENT_TYPE, value);
         }
         self.map_headers(call, &response.parameters, &mut headers);
-        Ok((response.status, headers, body).into_response())
+        for (name, value) in &overrides.response_headers {
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.header.{} is not a valid header name and value -> 500", call.tag, escape(name));
+                return Err(GatewayError::ApiConfiguration);
+            };
+            headers.insert(name, value);
+        }
+        Ok((status, headers, body).into_response())
     }
 
-    fn render(
+    fn render_with_overrides(
         &self,
         call: &Call,
         what: &str,
         template: &Template,
         context: &RenderContext,
-    ) -> Result<String, GatewayError> {
-        template.render(context).map_err(|e| {
+    ) -> Result<Rendered, GatewayError> {
+        template.render_with_overrides(context).map_err(|e| {
             // Always logged: a template that fails is a bug in openapi.yaml.
             tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag, escape(&e.to_string()));
             GatewayError::ApiConfiguration
