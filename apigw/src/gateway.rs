@@ -86,6 +86,9 @@ pub struct Gateway {
     clock: Clock,
     verbose: bool,
     authorizer_invocations: AtomicU64,
+    /// `$context.deploymentId`: one per stage, stable across restarts (a local stack
+    /// deploys its definition once per start, unchanged).
+    deployment_id: String,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -131,7 +134,7 @@ impl Gateway {
     pub fn new(settings: GatewaySettings) -> Self {
         Gateway {
             definition: settings.definition,
-            stage: settings.stage,
+            stage: settings.stage.clone(),
             stage_variables: settings.stage_variables,
             site_origin: settings.site_origin,
             functions: settings.functions,
@@ -140,6 +143,7 @@ impl Gateway {
             clock: settings.clock,
             verbose: settings.verbose,
             authorizer_invocations: AtomicU64::new(0),
+            deployment_id: resource_id(&format!("deployment of stage {}", settings.stage)),
         }
     }
 
@@ -255,6 +259,14 @@ struct Call {
     source_ip: String,
     /// The header names as the client spelled them, when the server recorded them.
     header_names: Option<ClientHeaderNames>,
+    /// `x-amz-apigw-id`, also `$context.extendedRequestId`.
+    extended_request_id: String,
+    /// When the request arrived (the gateway's clock), ms since the epoch.
+    request_time_ms: u64,
+    /// `HTTP/1.1`, ...
+    protocol: String,
+    /// The matched resource's ID, once routed (for gateway responses' templates).
+    resource_id: OnceLock<String>,
     started: Instant,
     /// Whether hop-by-hop logging is on (checked once per request).
     logging: bool,
@@ -284,6 +296,10 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         body: String::new(),
         source_ip,
         header_names,
+        extended_request_id: apigw_id(),
+        request_time_ms: gateway.clock.epoch_ms(),
+        protocol: format!("{:?}", parts.version),
+        resource_id: OnceLock::new(),
         started: Instant::now(),
         logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
     };
@@ -339,7 +355,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     if let Ok(value) = HeaderValue::from_str(&call.request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
-    if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
+    if let Ok(value) = HeaderValue::from_str(&call.extended_request_id) {
         response.headers_mut().insert("x-amz-apigw-id", value);
     }
     response
@@ -410,7 +426,13 @@ impl Gateway {
             // Request templates have no $context.error (gateway responses set it).
             error: Default::default(),
             overrides: Overrides::default(),
-            facts: None,
+            facts: Some(
+                self.facts(
+                    call,
+                    call.resource_id
+                        .get_or_init(|| resource_id(&found.route.path)),
+                ),
+            ),
         };
         match self
             .integrate(call, &found.operation.integration, &context)
@@ -1102,6 +1124,9 @@ impl Gateway {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
+            // Before routing there is no resource: its ID is empty then (what AWS
+            // renders for it in that case is not recorded anywhere we found).
+            facts: Some(self.facts(call, call.resource_id.get().map_or("", String::as_str))),
             ..RenderContext::default()
         };
         let template: &Template = match def.and_then(|d| pick_template(&d.templates)) {
@@ -1171,6 +1196,24 @@ impl Gateway {
         if call.logging {
             // Paths, principals, context values and Lambda answers come from clients.
             tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
+        }
+    }
+}
+
+impl Gateway {
+    /// The `$context` values of this stage and request that only the emulator knows:
+    /// the account and API ID of the method ARN, the resource's ID (as in the REQUEST
+    /// authorizer event), a deployment ID stable per stage, the response's
+    /// `x-amz-apigw-id`, the request's arrival time and HTTP version.
+    fn facts(&self, call: &Call, resource: &str) -> mapping::RequestFacts {
+        mapping::RequestFacts {
+            account_id: ACCOUNT_ID.to_owned(),
+            api_id: API_ID.to_owned(),
+            resource_id: resource.to_owned(),
+            deployment_id: self.deployment_id.clone(),
+            extended_request_id: call.extended_request_id.clone(),
+            request_time_epoch_ms: call.request_time_ms,
+            protocol: call.protocol.clone(),
         }
     }
 }

@@ -27,8 +27,9 @@ use crate::Overrides;
 /// | `headers`         | `$input.params('x')`, `$input.params().header`          |
 /// | `error`           | `$context.error.<key>` (gateway response templates)     |
 ///
-/// The other `$context` variables of REST APIs are derived, as a local stack has no
-/// account or deployment: `accountId` `000000000000`; `apiId` and `domainPrefix`
+/// The other `$context` variables of REST APIs come from [`RenderContext::facts`]
+/// when whoever plays API Gateway gives them (the emulator does); otherwise they are
+/// derived, as a render without a stage has no account or deployment: `accountId` `000000000000`; `apiId` and `domainPrefix`
 /// `localapi00`; `domainName` the `Host` header (else `localapi00.execute-api.localhost`,
 /// and then `domainPrefix` is its first label); `resourceId` and `deploymentId` six
 /// characters derived from the resource path and the stage; `extendedRequestId` derived
