@@ -47,7 +47,6 @@
 pub mod cli;
 mod error;
 pub mod functions;
-mod head_record;
 pub mod idp;
 mod server;
 pub mod site;
@@ -317,10 +316,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         .transpose()?;
 
     // Bind everything first: the URLs go into config.json, CORS and the authorizer.
-    let api_listener = Server::bind("api", config.api_port).await?;
-    let idp_listener = Server::bind("idp", config.idp_port).await?;
+    let api_listener = server::bind("api", config.api_port).await?;
+    let idp_listener = server::bind("idp", config.idp_port).await?;
     let site_listener = match site_dir {
-        Some(_) => Some(Server::bind("site", config.site_port).await?),
+        Some(_) => Some(server::bind("site", config.site_port).await?),
         None => None,
     };
     let api_addr = local_addr(&api_listener);
@@ -370,7 +369,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         clock: config.clock.clone(),
         verbose: config.verbose,
     }));
-    let api = Server::spawn_api(api_listener, gateway::app(gateway.clone()), config.limits);
+    let api = server::spawn_api(api_listener, gateway::app(gateway.clone()), config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,

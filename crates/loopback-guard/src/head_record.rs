@@ -1,7 +1,7 @@
 //! The header names of every request on a connection, as the client spelled them.
 //!
 //! API Gateway hands templates and the REQUEST authorizer event header names as the
-//! client sent them ([`apigw::header_names`]). hyper lower-cases names as it parses, and
+//! client sent them (see `apigw::header_names`). hyper lower-cases names as it parses, and
 //! the map in which it can keep the original spellings (`preserve_header_case`,
 //! `HeaderCaseMap`) is crate-private in hyper 1 ("there is no way to interact with the
 //! original cases", its docs say). So this wrapper, hand-written because no library
