@@ -11,6 +11,9 @@
 //!   authorizer (identity sources, decision cache, [`policy`] evaluation), request
 //!   template (the `mapping` crate), Lambda or mock integration within its timeout,
 //!   integration response.
+//! - [`header_names`]: the request's header names as the client spelled them (a
+//!   request extension the local stack's server records; templates and the REQUEST
+//!   authorizer event keep them, lookups stay case-insensitive).
 //! - [`lambda`]: how functions are invoked — the [`LambdaFunction`] trait and its
 //!   events, errors and registry. This crate runs no function itself and knows none
 //!   (never `authorizer` or `hello`): `local` implements the trait for them, in process
