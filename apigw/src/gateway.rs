@@ -27,7 +27,7 @@ use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mapping::{RenderContext, Template};
+use mapping::{Overrides, RenderContext, Rendered, Template};
 use serde_json::{Value, json};
 
 use crate::Clock;
@@ -35,6 +35,7 @@ use crate::definition::{
     ApiDefinition, AuthorizerDef, AuthorizerKind, IdentitySource, Integration, IntegrationKind,
     IntegrationResponse, Passthrough, RouteMatch, ValueSource,
 };
+use crate::header_names::ClientHeaderNames;
 use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
 use crate::policy::{AuthorizerResult, Verdict};
 use authorizer_contract::token_fingerprint as fingerprint;
@@ -85,6 +86,9 @@ pub struct Gateway {
     clock: Clock,
     verbose: bool,
     authorizer_invocations: AtomicU64,
+    /// `$context.deploymentId`: one per stage, stable across restarts (a local stack
+    /// deploys its definition once per start, unchanged).
+    deployment_id: String,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -130,7 +134,7 @@ impl Gateway {
     pub fn new(settings: GatewaySettings) -> Self {
         Gateway {
             definition: settings.definition,
-            stage: settings.stage,
+            stage: settings.stage.clone(),
             stage_variables: settings.stage_variables,
             site_origin: settings.site_origin,
             functions: settings.functions,
@@ -139,6 +143,7 @@ impl Gateway {
             clock: settings.clock,
             verbose: settings.verbose,
             authorizer_invocations: AtomicU64::new(0),
+            deployment_id: resource_id(&format!("deployment of stage {}", settings.stage)),
         }
     }
 
@@ -252,6 +257,16 @@ struct Call {
     query_all: Vec<(String, String)>,
     body: String,
     source_ip: String,
+    /// The header names as the client spelled them, when the server recorded them.
+    header_names: Option<ClientHeaderNames>,
+    /// `x-amz-apigw-id`, also `$context.extendedRequestId`.
+    extended_request_id: String,
+    /// When the request arrived (the gateway's clock), ms since the epoch.
+    request_time_ms: u64,
+    /// `HTTP/1.1`, ...
+    protocol: String,
+    /// The matched resource's ID, once routed (for gateway responses' templates).
+    resource_id: OnceLock<String>,
     started: Instant,
     /// Whether hop-by-hop logging is on (checked once per request).
     logging: bool,
@@ -263,7 +278,11 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".to_owned());
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let header_names = parts
+        .extensions
+        .remove::<ClientHeaderNames>()
+        .filter(|names| names.fits(&parts.headers));
     let request_id = uuid::Uuid::new_v4().to_string();
     let query_all = parse_query(parts.uri.query());
     let mut call = Call {
@@ -276,6 +295,11 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         headers: parts.headers,
         body: String::new(),
         source_ip,
+        header_names,
+        extended_request_id: apigw_id(),
+        request_time_ms: gateway.clock.epoch_ms(),
+        protocol: format!("{:?}", parts.version),
+        resource_id: OnceLock::new(),
         started: Instant::now(),
         logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
     };
@@ -331,7 +355,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     if let Ok(value) = HeaderValue::from_str(&call.request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
-    if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
+    if let Ok(value) = HeaderValue::from_str(&call.extended_request_id) {
         response.headers_mut().insert("x-amz-apigw-id", value);
     }
     response
@@ -397,10 +421,18 @@ impl Gateway {
             headers: call
                 .headers
                 .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .filter_map(|(k, v)| Some((call.spell(k).to_owned(), v.to_str().ok()?.to_owned())))
                 .collect(),
             // Request templates have no $context.error (gateway responses set it).
             error: Default::default(),
+            overrides: Overrides::default(),
+            facts: Some(
+                self.facts(
+                    call,
+                    call.resource_id
+                        .get_or_init(|| resource_id(&found.route.path)),
+                ),
+            ),
         };
         match self
             .integrate(call, &found.operation.integration, &context)
@@ -586,7 +618,10 @@ impl Gateway {
                 call,
                 name,
                 &def.function,
-                AuthorizerRequest::Request(Box::new(event)),
+                AuthorizerRequest::Request(
+                    Box::new(event),
+                    call.header_names.clone().unwrap_or_default(),
+                ),
             )
             .await?,
         );
@@ -829,13 +864,17 @@ impl Gateway {
             })
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "application/json".to_owned());
+        let mut overrides = Overrides::default();
         let payload = match integration.request_templates.get(&content_type) {
             Some(template) => {
-                let rendered = self.render(call, "request template", template, context)?;
+                let rendered =
+                    self.render_with_overrides(call, "request template", template, context)?;
                 self.hop(call, || {
-                    format!("    request template -> {}", rendered.trim_end())
+                    format!("    request template -> {}", rendered.body.trim_end())
                 });
-                rendered
+                overrides = rendered.overrides;
+                self.check_request_overrides(call, &integration.kind, &overrides)?;
+                rendered.body
             }
             None => match integration.passthrough {
                 Passthrough::WhenNoMatch => call.body.clone(),
@@ -932,32 +971,86 @@ impl Gateway {
             Ok(body) => body,
             Err(error) => error_body(&error),
         };
-        self.integration_response(call, response, body, context)
+        self.integration_response(call, response, body, context, overrides)
     }
 
+    /// `$context.requestOverride.*` from a request template. A Lambda (non-proxy) or
+    /// mock integration has no integration request whose headers, path or query string
+    /// reach the function: the event is the template's output. So those overrides
+    /// change nothing here but stay readable by the response template, as in AWS;
+    /// except the headers that direct Lambda's Invoke call (`X-Amz-Invocation-Type`:
+    /// `Event` makes it asynchronous, ...), which the emulator does not reproduce and
+    /// so refuses.
+    fn check_request_overrides(
+        &self,
+        call: &Call,
+        kind: &IntegrationKind,
+        overrides: &Overrides,
+    ) -> Result<(), GatewayError> {
+        if let IntegrationKind::Lambda { function } = kind
+            && let Some(name) = overrides
+                .request_headers
+                .keys()
+                .find(|name| name.to_ascii_lowercase().starts_with("x-amz-"))
+        {
+            tracing::warn!(target: "local::hop", "{} the request template sets $context.requestOverride.header.{}, which would change how API Gateway invokes {function}; the local stack does not emulate that -> 500", call.tag, escape(name));
+            return Err(GatewayError::ApiConfiguration);
+        }
+        let set = overrides.request_headers.len()
+            + overrides.request_path.len()
+            + overrides.request_querystring.len();
+        if set > 0 {
+            self.hop(call, || {
+                format!("    {set} $context.requestOverride value(s): no integration request parameters to override for this integration")
+            });
+        }
+        Ok(())
+    }
+
+    /// The method response: the integration response's status, headers and template,
+    /// then `$context.responseOverride.status` and `.header.X` as the templates left
+    /// them (the request template's carried into the response template), as AWS
+    /// applies them ("Override your API's request and response parameters and status
+    /// codes", apigateway-override-request-response-parameters; LocalStack's
+    /// aws-validated test_integration_mock_with_response_override_in_request_template).
     fn integration_response(
         &self,
         call: &Call,
         response: &IntegrationResponse,
         body: String,
         context: &RenderContext,
+        overrides: Overrides,
     ) -> Result<Response, GatewayError> {
-        let (content_type, body) = match pick_template(&response.templates) {
+        let (content_type, body, overrides) = match pick_template(&response.templates) {
             Some((content_type, template)) => {
                 let context = RenderContext {
                     body,
+                    overrides,
                     ..context.clone()
                 };
-                let rendered = self.render(call, "response template", template, &context)?;
-                (content_type.to_owned(), rendered)
+                let rendered =
+                    self.render_with_overrides(call, "response template", template, &context)?;
+                (content_type.to_owned(), rendered.body, rendered.overrides)
             }
-            None => ("application/json".to_owned(), body),
+            None => ("application/json".to_owned(), body, overrides),
+        };
+        let status = match overrides.response_status {
+            Some(code) => StatusCode::from_u16(code).map_err(|_| {
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.status {code} is not a status -> 500", call.tag);
+                GatewayError::ApiConfiguration
+            })?,
+            None => response.status,
         };
         self.hop(call, || {
             format!(
-                "    integration response {:?} -> {}",
+                "    integration response {:?} -> {}{}",
                 response.key,
-                response.status.as_u16()
+                status.as_u16(),
+                if overrides.response_status.is_some() {
+                    " ($context.responseOverride.status)"
+                } else {
+                    ""
+                }
             )
         });
         let mut headers = HeaderMap::new();
@@ -965,17 +1058,27 @@ impl Gateway {
             headers.insert(header::CONTENT_TYPE, value);
         }
         self.map_headers(call, &response.parameters, &mut headers);
-        Ok((response.status, headers, body).into_response())
+        for (name, value) in &overrides.response_headers {
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.header.{} is not a valid header name and value -> 500", call.tag, escape(name));
+                return Err(GatewayError::ApiConfiguration);
+            };
+            headers.insert(name, value);
+        }
+        Ok((status, headers, body).into_response())
     }
 
-    fn render(
+    fn render_with_overrides(
         &self,
         call: &Call,
         what: &str,
         template: &Template,
         context: &RenderContext,
-    ) -> Result<String, GatewayError> {
-        template.render(context).map_err(|e| {
+    ) -> Result<Rendered, GatewayError> {
+        template.render_with_overrides(context).map_err(|e| {
             // Always logged: a template that fails is a bug in openapi.yaml.
             tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag, escape(&e.to_string()));
             GatewayError::ApiConfiguration
@@ -1021,6 +1124,9 @@ impl Gateway {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
+            // Before routing there is no resource: its ID is empty then (what AWS
+            // renders for it in that case is not recorded anywhere we found).
+            facts: Some(self.facts(call, call.resource_id.get().map_or("", String::as_str))),
             ..RenderContext::default()
         };
         let template: &Template = match def.and_then(|d| pick_template(&d.templates)) {
@@ -1091,6 +1197,31 @@ impl Gateway {
             // Paths, principals, context values and Lambda answers come from clients.
             tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
         }
+    }
+}
+
+impl Gateway {
+    /// The `$context` values of this stage and request that only the emulator knows:
+    /// the account and API ID of the method ARN, the resource's ID (as in the REQUEST
+    /// authorizer event), a deployment ID stable per stage, the response's
+    /// `x-amz-apigw-id`, the request's arrival time and HTTP version.
+    fn facts(&self, call: &Call, resource: &str) -> mapping::RequestFacts {
+        mapping::RequestFacts {
+            account_id: ACCOUNT_ID.to_owned(),
+            api_id: API_ID.to_owned(),
+            resource_id: resource.to_owned(),
+            deployment_id: self.deployment_id.clone(),
+            extended_request_id: call.extended_request_id.clone(),
+            request_time_epoch_ms: call.request_time_ms,
+            protocol: call.protocol.clone(),
+        }
+    }
+}
+
+impl Call {
+    /// A header name as the client spelled it (lower case when not recorded).
+    fn spell<'a>(&'a self, name: &'a HeaderName) -> &'a str {
+        crate::header_names::spell(self.header_names.as_ref(), name.as_str())
     }
 }
 

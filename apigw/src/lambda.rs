@@ -18,20 +18,36 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::header_names::ClientHeaderNames;
+
 /// A boxed, sendable future (what [`LambdaFunction::invoke`] returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The event API Gateway sends a Lambda authorizer, typed. Serialised, it is exactly
-/// the JSON API Gateway posts: each struct carries its own `"type"` (`TOKEN` or
-/// `REQUEST`), so the enum adds no tag of its own.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// The event API Gateway sends a Lambda authorizer, typed. Serialised
+/// ([`AuthorizerRequest::to_json`]), it is exactly the JSON API Gateway posts: each
+/// struct carries its own `"type"` (`TOKEN` or `REQUEST`), so the enum adds no tag.
+#[derive(Debug, Clone, PartialEq)]
 pub enum AuthorizerRequest {
     /// `{"type": "TOKEN", "authorizationToken", "methodArn"}`.
     Token(ApiGatewayCustomAuthorizerRequest),
     /// The REQUEST event: headers, query strings, path parameters, stage variables,
-    /// request context. Boxed: many times the size of the TOKEN event.
-    Request(Box<ApiGatewayCustomAuthorizerRequestTypeRequest>),
+    /// request context. Boxed: many times the size of the TOKEN event. With it, the
+    /// header names as the client spelled them: the typed event's `HeaderMap` keeps
+    /// them in lower case (as a Rust handler in AWS sees them too, after
+    /// aws_lambda_events parses the event), the JSON posted to a function spells them
+    /// as API Gateway does (see [`crate::header_names`]).
+    Request(
+        Box<ApiGatewayCustomAuthorizerRequestTypeRequest>,
+        ClientHeaderNames,
+    ),
+}
+
+impl Serialize for AuthorizerRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
 }
 
 /// An authorizer's answer: typed from a function run in process, JSON from one that
@@ -86,18 +102,29 @@ impl AuthorizerRequest {
     /// The JSON API Gateway posts. aws_lambda_events 1.2 writes a REQUEST event's
     /// `queryStringParameters` as lists (its `QueryMap` has no single-value serialiser on
     /// that struct); API Gateway sends one string per name (the last), so that one
-    /// field is written here from the typed map.
+    /// field is written here from the typed map. `headers` and `multiValueHeaders` get
+    /// the client's spellings.
     pub fn to_json(&self) -> Result<Value, serde_json::Error> {
-        let mut value = serde_json::to_value(self)?;
-        if let AuthorizerRequest::Request(request) = self
-            && let Some(object) = value.as_object_mut()
-        {
+        let (request, names) = match self {
+            AuthorizerRequest::Token(token) => return serde_json::to_value(token),
+            AuthorizerRequest::Request(request, names) => (request, names),
+        };
+        let mut value = serde_json::to_value(request)?;
+        if let Some(object) = value.as_object_mut() {
             let single: serde_json::Map<String, Value> = request
                 .query_string_parameters
                 .iter()
                 .map(|(name, value)| (name.to_owned(), Value::from(value)))
                 .collect();
             object.insert("queryStringParameters".into(), Value::Object(single));
+            for field in ["headers", "multiValueHeaders"] {
+                if let Some(Value::Object(headers)) = object.get_mut(field) {
+                    *headers = std::mem::take(headers)
+                        .into_iter()
+                        .map(|(name, value)| (names.spell(&name).to_owned(), value))
+                        .collect();
+                }
+            }
         }
         Ok(value)
     }

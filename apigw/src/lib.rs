@@ -12,6 +12,9 @@
 //!   authorizer (identity sources, decision cache, [`policy`] evaluation), request
 //!   template (the `mapping` crate), Lambda or mock integration within its timeout,
 //!   integration response.
+//! - [`header_names`]: the request's header names as the client spelled them (a
+//!   request extension the local stack's server records; templates and the REQUEST
+//!   authorizer event keep them, lookups stay case-insensitive).
 //! - [`lambda`]: how functions are invoked — the [`LambdaFunction`] trait and its
 //!   events, errors and registry. This crate runs no function itself and knows none
 //!   (never `authorizer` or `hello`): `local` implements the trait for them, in process
@@ -51,6 +54,7 @@ mod clock;
 pub mod definition;
 mod error;
 pub mod gateway;
+pub mod header_names;
 pub mod lambda;
 pub mod policy;
 pub mod template;
@@ -58,4 +62,5 @@ pub mod template;
 pub use clock::Clock;
 pub use definition::ApiDefinition;
 pub use error::Error;
+pub use header_names::ClientHeaderNames;
 pub use lambda::{FunctionError, FunctionRegistry, LambdaFunction};

@@ -94,7 +94,7 @@ where
         request_id: &str,
     ) -> BoxFuture<'_, Result<AuthorizerAnswer, FunctionError>> {
         let request = match event {
-            AuthorizerRequest::Request(request) => *request,
+            AuthorizerRequest::Request(request, _) => *request,
             token @ AuthorizerRequest::Token(_) => {
                 match token.to_json().and_then(serde_json::from_value) {
                     Ok(request) => request,
@@ -149,7 +149,7 @@ impl LambdaFunction for InProcessAuthorizer {
         let context = context(request_id);
         let request = match event {
             AuthorizerRequest::Token(token) => AuthorizerEvent::from(token),
-            AuthorizerRequest::Request(request) => AuthorizerEvent::Request(request),
+            AuthorizerRequest::Request(request, _) => AuthorizerEvent::Request(request),
         };
         Box::pin(async move {
             authorizer::function_handler(&self.0, LambdaEvent::new(request, context))

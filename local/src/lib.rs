@@ -356,10 +356,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     let built = template_functions::build(&plan).await?;
 
     // Bind everything first: the URLs go into config.json, CORS and the authorizer.
-    let api_listener = Server::bind("api", config.api_port).await?;
-    let idp_listener = Server::bind("idp", config.idp_port).await?;
+    let api_listener = server::bind("api", config.api_port).await?;
+    let idp_listener = server::bind("idp", config.idp_port).await?;
     let site_listener = match site_dir {
-        Some(_) => Some(Server::bind("site", config.site_port).await?),
+        Some(_) => Some(server::bind("site", config.site_port).await?),
         None => None,
     };
     let api_addr = local_addr(&api_listener);
@@ -439,7 +439,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             }
         }
     };
-    let api = Server::spawn(api_listener, reload::app(live.clone()), config.limits);
+    let api = server::spawn_api(api_listener, reload::app(live.clone()), config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,

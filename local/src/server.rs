@@ -1,146 +1,30 @@
-//! How every local server listens: on 127.0.0.1, behind the Host allowlist
-//! ([`crate::host_check`]), with a deadline for the request head and for the whole
-//! request, and a graceful stop.
-//!
-//! The accept loop is written out (hyper's HTTP/1 connection builder, as in axum's
-//! `serve-with-hyper` example) because `axum::serve` sets no timer, so hyper's header
-//! read timeout never fires under it: a client that opens a connection and never finishes
-//! its headers would hold it forever.
+//! Binding the local stack's servers; how they serve (deadlines, Host allowlist,
+//! graceful stop) is `loopback_guard::serve`, shared with the Lambda Runtime API.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
+use apigw::ClientHeaderNames;
 use axum::Router;
-use axum::extract::ConnectInfo;
-use axum::http::StatusCode;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
-use tower_http::timeout::TimeoutLayer;
+
+pub use loopback_guard::serve::{Limits, Server, local_addr};
 
 use crate::Error;
 
-/// How long a server may take to finish in-flight requests when stopping.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// The deadlines every server applies to every connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// From the moment a server waits for a request head (a new connection, or an idle
-    /// keep-alive one) until the head is complete; past it the connection is closed
-    /// without an answer.
-    pub header_read_timeout: Duration,
-    /// From a complete head until the response starts (reading the body included); past
-    /// it the answer is 408 with an empty body.
-    pub request_timeout: Duration,
+/// Binds 127.0.0.1:`port` for the server called `name` (in the error).
+pub(crate) async fn bind(name: &'static str, port: u16) -> Result<TcpListener, Error> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpListener::bind(addr).await.map_err(|source| Error::Bind {
+        server: name,
+        addr,
+        source,
+    })
 }
 
-impl Default for Limits {
-    /// 10 s for the head (a browser sends it at once); 40 s for the request, above the
-    /// authorizer's and hello's 10 s each and API Gateway's 29 s integration timeout.
-    fn default() -> Self {
-        Limits {
-            header_read_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(40),
-        }
-    }
-}
-
-/// A server task and the means to stop it gracefully.
-pub(crate) struct Server {
-    pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    pub async fn bind(name: &'static str, port: u16) -> Result<TcpListener, Error> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        TcpListener::bind(addr).await.map_err(|source| Error::Bind {
-            server: name,
-            addr,
-            source,
-        })
-    }
-
-    /// Serves `app` on `listener` until stopped.
-    pub fn spawn(listener: TcpListener, app: Router, limits: Limits) -> Self {
-        let addr = local_addr(&listener);
-        let app = crate::host_check::restrict(
-            app.layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                limits.request_timeout,
-            )),
-            addr.port(),
-        );
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, app, limits, stopped));
-        Server { addr, stop, task }
-    }
-
-    /// Stops accepting, lets in-flight requests finish (up to a grace period).
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let mut task = self.task;
-        if tokio::time::timeout(SHUTDOWN_GRACE * 2, &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-async fn serve(
-    listener: TcpListener,
-    app: Router,
-    limits: Limits,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    let graceful = GracefulShutdown::new();
-    // Dropping the set (when this task ends or is aborted) aborts every connection.
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(_) => {
-                        // Out of file descriptors and the like: wait, don't spin.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // The gateway reads the client's address as axum's ConnectInfo.
-                let service = app.clone().map_request(move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(remote));
-                    request
-                });
-                let connection = http.serve_connection(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                );
-                connections.spawn(graceful.watch(connection));
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = &mut stopped => break,
-        }
-    }
-    // No more connections: the port refuses from here on.
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
-}
-
-pub(crate) fn local_addr(listener: &TcpListener) -> SocketAddr {
-    listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+/// Serves the emulator's `app`: each request carries its header names as the client
+/// spelled them ([`apigw::ClientHeaderNames`]).
+pub(crate) fn spawn_api(listener: TcpListener, app: Router, limits: Limits) -> Server {
+    Server::spawn_recording_heads(listener, app, limits, |names, extensions| {
+        extensions.insert(ClientHeaderNames::new(names));
+    })
 }

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::Overrides;
+
 /// Everything a request mapping template can see of one request: the values behind
 /// `$context`, `$stageVariables` and `$input`.
 ///
@@ -25,8 +27,9 @@ use std::collections::BTreeMap;
 /// | `headers`         | `$input.params('x')`, `$input.params().header`          |
 /// | `error`           | `$context.error.<key>` (gateway response templates)     |
 ///
-/// The other `$context` variables of REST APIs are derived, as a local stack has no
-/// account or deployment: `accountId` `000000000000`; `apiId` and `domainPrefix`
+/// The other `$context` variables of REST APIs come from [`RenderContext::facts`]
+/// when whoever plays API Gateway gives them (the emulator does); otherwise they are
+/// derived, as a render without a stage has no account or deployment: `accountId` `000000000000`; `apiId` and `domainPrefix`
 /// `localapi00`; `domainName` the `Host` header (else `localapi00.execute-api.localhost`,
 /// and then `domainPrefix` is its first label); `resourceId` and `deploymentId` six
 /// characters derived from the resource path and the stage; `extendedRequestId` derived
@@ -73,6 +76,37 @@ pub struct RenderContext {
     /// `messageString` (the message as a JSON string, or `null`), `responseType` and
     /// `validationErrorString`. Empty for request templates.
     pub error: BTreeMap<String, String>,
+    /// What `$context.requestOverride` and `$context.responseOverride` hold before the
+    /// template assigns anything: API Gateway carries what the request template
+    /// assigned on to the integration response's template (LocalStack's aws-validated
+    /// `test_integration_mock_with_response_override_in_request_template` and
+    /// `test_integration_mock_with_vtl_map_assignation`). Empty for a request template.
+    pub overrides: Overrides,
+    /// The deployment's and the request's `$context` values as the emulator knows
+    /// them; `None`: the derived local values described above.
+    pub facts: Option<RequestFacts>,
+}
+
+/// `$context` values only whoever plays API Gateway knows (see
+/// [`RenderContext::facts`]). `domainName` and `domainPrefix` come from the `Host`
+/// header either way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// `$context.accountId`.
+    pub account_id: String,
+    /// `$context.apiId` (also in `domainName` when there is no `Host` header).
+    pub api_id: String,
+    /// `$context.resourceId`.
+    pub resource_id: String,
+    /// `$context.deploymentId`.
+    pub deployment_id: String,
+    /// `$context.extendedRequestId` (API Gateway's `x-amz-apigw-id`).
+    pub extended_request_id: String,
+    /// `$context.requestTimeEpoch` in milliseconds; `$context.requestTime` is the same
+    /// instant in Common Log Format.
+    pub request_time_epoch_ms: u64,
+    /// `$context.protocol`, e.g. `HTTP/1.1`.
+    pub protocol: String,
 }
 
 impl RenderContext {

@@ -191,7 +191,7 @@ mod parser;
 mod render;
 mod value;
 
-pub use context::RenderContext;
+pub use context::{RenderContext, RequestFacts};
 pub use error::Error;
 pub use functions::{base64_decode, base64_encode, escape_javascript, url_decode, url_encode};
 

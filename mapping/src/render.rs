@@ -139,6 +139,9 @@ impl<'a> Renderer<'a> {
 
     /// When rendering started (read once, so both time variables agree).
     fn epoch_ms(&self) -> u64 {
+        if let Some(facts) = &self.context.facts {
+            return facts.request_time_epoch_ms;
+        }
         *self.epoch_ms.get_or_init(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -569,27 +572,39 @@ impl<'a> Renderer<'a> {
                 "httpMethod" => text(&context.http_method),
                 "resourcePath" => text(&context.resource_path),
                 "path" => text(&context.path),
-                "requestOverride" => self
-                    .request_override
-                    .get_or_insert_with(|| {
-                        Value::map(vec![
-                            ("header".to_owned(), Value::map(Vec::new())),
-                            ("path".to_owned(), Value::map(Vec::new())),
-                            ("querystring".to_owned(), Value::map(Vec::new())),
-                        ])
-                    })
-                    .clone(),
-                "responseOverride" => self
-                    .response_override
-                    .get_or_insert_with(|| {
-                        Value::map(vec![
-                            ("header".to_owned(), Value::map(Vec::new())),
-                            ("status".to_owned(), Value::Null),
-                        ])
-                    })
-                    .clone(),
-                "accountId" => Value::Str(Cow::Borrowed("000000000000")),
-                "apiId" => Value::Str(Cow::Borrowed(DEFAULT_API_ID)),
+                // Seeded with what an earlier template of the request assigned.
+                "requestOverride" => {
+                    let seed = &context.overrides;
+                    self.request_override
+                        .get_or_insert_with(|| {
+                            Value::map(vec![
+                                ("header".to_owned(), seeded(&seed.request_headers)),
+                                ("path".to_owned(), seeded(&seed.request_path)),
+                                ("querystring".to_owned(), seeded(&seed.request_querystring)),
+                            ])
+                        })
+                        .clone()
+                }
+                "responseOverride" => {
+                    let seed = &context.overrides;
+                    self.response_override
+                        .get_or_insert_with(|| {
+                            Value::map(vec![
+                                ("header".to_owned(), seeded(&seed.response_headers)),
+                                (
+                                    "status".to_owned(),
+                                    seed.response_status
+                                        .map_or(Value::Null, |s| Value::Int(i64::from(s))),
+                                ),
+                            ])
+                        })
+                        .clone()
+                }
+                "accountId" => match &context.facts {
+                    Some(facts) => text(&facts.account_id),
+                    None => Value::Str(Cow::Borrowed("000000000000")),
+                },
+                "apiId" => Value::Str(Cow::Borrowed(api_id(context))),
                 "domainName" => Value::Str(Cow::Owned(domain_name(context))),
                 "domainPrefix" => {
                     let domain = domain_name(context);
@@ -597,13 +612,25 @@ impl<'a> Renderer<'a> {
                         domain.split('.').next().unwrap_or_default().to_owned(),
                     ))
                 }
-                "resourceId" => Value::Str(Cow::Owned(short_id(&context.resource_path, 6))),
-                "deploymentId" => Value::Str(Cow::Owned(short_id(&context.stage, 6))),
-                "extendedRequestId" => Value::Str(Cow::Owned(format!(
-                    "{}=",
-                    short_id(&context.request_id, 15)
-                ))),
-                "protocol" => Value::Str(Cow::Borrowed("HTTP/1.1")),
+                "resourceId" => match &context.facts {
+                    Some(facts) => text(&facts.resource_id),
+                    None => Value::Str(Cow::Owned(short_id(&context.resource_path, 6))),
+                },
+                "deploymentId" => match &context.facts {
+                    Some(facts) => text(&facts.deployment_id),
+                    None => Value::Str(Cow::Owned(short_id(&context.stage, 6))),
+                },
+                "extendedRequestId" => match &context.facts {
+                    Some(facts) => text(&facts.extended_request_id),
+                    None => Value::Str(Cow::Owned(format!(
+                        "{}=",
+                        short_id(&context.request_id, 15)
+                    ))),
+                },
+                "protocol" => match &context.facts {
+                    Some(facts) => text(&facts.protocol),
+                    None => Value::Str(Cow::Borrowed("HTTP/1.1")),
+                },
                 "requestTimeEpoch" => Value::Int(self.epoch_ms() as i64),
                 "requestTime" => Value::Str(Cow::Owned(clf_time(self.epoch_ms()))),
                 // Not applicable to a local request: null, as AWS gives them outside
@@ -898,7 +925,25 @@ fn domain_name(context: &RenderContext) -> String {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("host"))
         .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| format!("{DEFAULT_API_ID}.execute-api.localhost"))
+        .unwrap_or_else(|| format!("{}.execute-api.localhost", api_id(context)))
+}
+
+/// `$context.apiId`: the emulator's, else [`DEFAULT_API_ID`].
+fn api_id(context: &RenderContext) -> &str {
+    context
+        .facts
+        .as_ref()
+        .map_or(DEFAULT_API_ID, |facts| facts.api_id.as_str())
+}
+
+/// An override map as a template sees it, holding what an earlier template assigned.
+fn seeded<'a>(entries: &'a BTreeMap<String, String>) -> Value<'a> {
+    Value::map(
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Str(Cow::Borrowed(v.as_str()))))
+            .collect(),
+    )
 }
 
 /// A stable lower-case alphanumeric ID of `len` characters derived from `seed` (FNV-1a),

@@ -178,3 +178,75 @@ fn undocumented_context_variables_are_refused() {
         "{error}"
     );
 }
+
+/// As LocalStack's aws-validated `test_integration_mock_with_vtl_map_assignation` and
+/// `test_integration_mock_with_response_override_in_request_template` record: what the
+/// request template assigned is what the response template's overrides start with.
+#[test]
+fn overrides_start_with_what_an_earlier_template_assigned() {
+    let request = Template::parse(
+        "#set($context.requestOverride.querystring.foo = 'bar')\
+         #set($context.responseOverride.status = 444)\
+         #set($context.responseOverride.header.foo = 'bar')",
+    )
+    .expect("parses")
+    .render_with_overrides(&context())
+    .expect("renders");
+    let mut later = context();
+    later.overrides = request.overrides;
+    let response = Template::parse(
+        "$context.requestOverride.querystring.foo $context.responseOverride.status \
+         $context.responseOverride.header.foo\
+         #set($context.responseOverride.header.other = 'x')",
+    )
+    .expect("parses")
+    .render_with_overrides(&later)
+    .expect("renders");
+    assert_eq!(response.body, "bar 444 bar");
+    assert_eq!(response.overrides.response_status, Some(444));
+    assert_eq!(
+        response.overrides.response_headers,
+        [
+            ("foo".to_owned(), "bar".to_owned()),
+            ("other".to_owned(), "x".to_owned())
+        ]
+        .into_iter()
+        .collect()
+    );
+}
+
+#[test]
+fn the_emulators_facts_replace_the_derived_values() {
+    let mut context = context();
+    context.facts = Some(mapping::RequestFacts {
+        account_id: "123456789012".into(),
+        api_id: "greetlocal".into(),
+        resource_id: "abc123".into(),
+        deployment_id: "dep456".into(),
+        extended_request_id: "Ab1CdEfGhIjKlMn=".into(),
+        // 2026-12-01T22:03:29.123Z
+        request_time_epoch_ms: 1_796_162_609_123,
+        protocol: "HTTP/1.0".into(),
+    });
+    let rendered = Template::parse(
+        "$context.accountId $context.apiId $context.resourceId $context.deploymentId \
+         $context.extendedRequestId $context.requestTimeEpoch $context.requestTime \
+         $context.protocol $context.domainName",
+    )
+    .expect("parses")
+    .render(&context)
+    .expect("renders");
+    assert_eq!(
+        rendered,
+        "123456789012 greetlocal abc123 dep456 Ab1CdEfGhIjKlMn= 1796162609123 \
+         01/Dec/2026:22:03:29 +0000 HTTP/1.0 abc123defg.execute-api.localhost:3000"
+    );
+    context.headers.clear();
+    assert_eq!(
+        Template::parse("$context.domainName $context.domainPrefix")
+            .unwrap()
+            .render(&context)
+            .unwrap(),
+        "greetlocal.execute-api.localhost greetlocal"
+    );
+}

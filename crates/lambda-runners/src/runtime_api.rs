@@ -27,6 +27,7 @@ use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use loopback_guard::serve::Server;
 use serde_json::Value;
 use tokio::sync::{Notify, oneshot, watch};
 
@@ -54,6 +55,11 @@ pub enum Outcome {
 /// The largest response or error a function may post: Lambda's 6 MB limit for a
 /// synchronous invocation's response.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+
+/// How long the Runtime API waits for a request head before it drops the connection:
+/// the same 10 s as every local server (`loopback_guard::serve::Limits`). A runtime
+/// sends its heads at once; a client that never finishes one is dropped.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The Runtime Interface Emulator's answer to a response or error for an invocation that
 /// is not the one in progress (JSON from Go's encoder, hence the newline).
@@ -88,7 +94,7 @@ pub struct LambdaProcess {
     /// Dropping it kills the process.
     _kill: oneshot::Sender<()>,
     output: Arc<Mutex<Vec<u8>>>,
-    server: tokio::task::JoinHandle<()>,
+    server: Server,
     runtime_api: SocketAddr,
     started: Instant,
 }
@@ -117,7 +123,6 @@ impl LambdaProcess {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
-        // No request timeout here: `next` is a long poll that waits for the next event.
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
@@ -128,10 +133,9 @@ impl LambdaProcess {
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .layer(DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
             .with_state(shared.clone());
-        let app = loopback_guard::host_check::restrict(app, addr.port());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        // The Host allowlist and a deadline for request heads, as every local server;
+        // no request deadline: `next` waits for the next event as long as it takes.
+        let server = Server::spawn_long_polling(listener, app, HEADER_READ_TIMEOUT);
 
         let mut command = isolated_command(binary);
         command

@@ -100,6 +100,62 @@ async fn invocation_ids_are_random_and_an_answer_is_taken_once_for_the_invocatio
     );
 }
 
+/// The Runtime API serves through loopback-guard's accept loop: a head that never
+/// ends is dropped after `HEADER_READ_TIMEOUT` (10 s), while a complete `next` long
+/// poll waits past it for its event.
+#[tokio::test]
+async fn a_client_that_never_finishes_its_head_is_dropped_while_a_long_poll_waits_on() {
+    use lambda_runners::runtime_api::HEADER_READ_TIMEOUT;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let process = Arc::new(
+        LambdaProcess::start(&sleeper(), "probe", &[])
+            .await
+            .unwrap(),
+    );
+    let addr = process.runtime_api_addr();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let polling = tokio::spawn(
+        client
+            .get(format!("http://{addr}/2018-06-01/runtime/invocation/next"))
+            .send(),
+    );
+
+    let started = std::time::Instant::now();
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(
+            format!("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {addr}\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(HEADER_READ_TIMEOUT * 2, stalled.read(&mut buffer))
+        .await
+        .expect("dropped within twice the deadline");
+    let elapsed = started.elapsed();
+    assert_eq!(read.ok(), Some(0), "closed without an answer");
+    assert!(
+        elapsed >= HEADER_READ_TIMEOUT - Duration::from_millis(500),
+        "dropped after {elapsed:?}, before the deadline"
+    );
+
+    // The long poll outlived the head deadline and still gets its event.
+    let invoking = {
+        let process = process.clone();
+        tokio::spawn(async move {
+            process
+                .invoke(json!({"late": true}), Duration::from_secs(5))
+                .await
+        })
+    };
+    let next = polling.await.unwrap().expect("the long poll is answered");
+    assert_eq!(next.status(), StatusCode::OK);
+    assert_eq!(next.text().await.unwrap(), r#"{"late":true}"#);
+    invoking.abort();
+}
+
 /// `Lambda-Runtime-Deadline-Ms` is when the invocation's time limit (the function's
 /// timeout) runs out, as Lambda announces it, not a fixed allowance.
 #[tokio::test]

@@ -125,6 +125,9 @@ fn main() -> ExitCode {
         headers: args.headers.into_iter().collect(),
         // Request templates have no $context.error; gateway responses do.
         error: Default::default(),
+        overrides: Default::default(),
+        // The derived local values (RenderContext's docs).
+        facts: None,
     };
     if !context.authorizer.contains_key("name") {
         eprintln!(

@@ -1,0 +1,203 @@
+//! How every server on 127.0.0.1 listens: behind the Host allowlist
+//! ([`crate::host_check`]), with a deadline for the request head and (unless the
+//! server long-polls) for the whole request, and a graceful stop. The local stack's
+//! API, identity provider and site, and `lambda-runners`' Runtime API use it.
+//!
+//! The accept loop is written out (hyper's HTTP/1 connection builder, as in axum's
+//! `serve-with-hyper` example) because `axum::serve` sets no timer, so hyper's header
+//! read timeout never fires under it: a client that opens a connection and never finishes
+//! its headers would hold it forever.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::head_record::Recording;
+
+/// How long a server may take to finish in-flight requests when stopping.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The deadlines a server applies to every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// From the moment a server waits for a request head (a new connection, or an idle
+    /// keep-alive one) until the head is complete; past it the connection is closed
+    /// without an answer.
+    pub header_read_timeout: Duration,
+    /// From a complete head until the response starts (reading the body included); past
+    /// it the answer is 408 with an empty body.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    /// 10 s for the head (a browser sends it at once); 40 s for the request, above the
+    /// authorizer's and hello's 10 s each and API Gateway's 29 s integration timeout.
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(40),
+        }
+    }
+}
+
+/// What a server hands each request of a connection along with it: the header names
+/// of its head as the client spelled them ([`crate::head_record`]), put into the
+/// request's extensions as the app expects them.
+pub type OnHead = fn(Vec<String>, &mut Extensions);
+
+/// A server task and the means to stop it gracefully.
+#[derive(Debug)]
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves `app` on `listener` with `limits` until stopped.
+    pub fn spawn(listener: TcpListener, app: Router, limits: Limits) -> Self {
+        Self::start(
+            listener,
+            app,
+            limits.header_read_timeout,
+            Some(limits.request_timeout),
+            None,
+        )
+    }
+
+    /// As [`Server::spawn`], and each request carries the header names of its head as
+    /// the client spelled them, through `on_head`.
+    pub fn spawn_recording_heads(
+        listener: TcpListener,
+        app: Router,
+        limits: Limits,
+        on_head: OnHead,
+    ) -> Self {
+        Self::start(
+            listener,
+            app,
+            limits.header_read_timeout,
+            Some(limits.request_timeout),
+            Some(on_head),
+        )
+    }
+
+    /// A server whose requests may wait as long as they like once their head is in
+    /// (a long poll, as the Lambda Runtime API's `next`); heads still have
+    /// `header_read_timeout`.
+    pub fn spawn_long_polling(
+        listener: TcpListener,
+        app: Router,
+        header_read_timeout: Duration,
+    ) -> Self {
+        Self::start(listener, app, header_read_timeout, None, None)
+    }
+
+    fn start(
+        listener: TcpListener,
+        app: Router,
+        header_read_timeout: Duration,
+        request_timeout: Option<Duration>,
+        on_head: Option<OnHead>,
+    ) -> Self {
+        let addr = local_addr(&listener);
+        let app = match request_timeout {
+            Some(timeout) => app.layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            )),
+            None => app,
+        };
+        let app = crate::host_check::restrict(app, addr.port());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, app, header_read_timeout, on_head, stopped));
+        Server { addr, stop, task }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a grace period).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(SHUTDOWN_GRACE * 2, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+
+    /// Stops at once: every connection is dropped.
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    on_head: Option<OnHead>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    // Dropping the set (when this task ends or is aborted) aborts every connection.
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        // Out of file descriptors and the like: wait, don't spin.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let (stream, heads) = Recording::new(stream, on_head.is_some());
+                // The gateway reads the client's address as axum's ConnectInfo.
+                let service = app.clone().map_request(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    if let Some(on_head) = on_head
+                        && let Some(names) = heads.take()
+                    {
+                        on_head(names, request.extensions_mut());
+                    }
+                    request
+                });
+                let connection = http.serve_connection(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                );
+                connections.spawn(graceful.watch(connection));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = &mut stopped => break,
+        }
+    }
+    // No more connections: the port refuses from here on.
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// The address `listener` is bound to (127.0.0.1:0 if the system cannot say).
+pub fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+}
