@@ -54,7 +54,7 @@ impl LiveGateway {
     pub fn new(gateway: Arc<Gateway>) -> Self {
         LiveGateway {
             current: RwLock::new(Current {
-                router: gateway::app(gateway.clone()),
+                router: router(gateway.clone()),
                 gateway,
             }),
             retired_invocations: AtomicU64::new(0),
@@ -67,7 +67,7 @@ impl LiveGateway {
 
     /// Serves `gateway` from the next request on; requests in flight finish on the old one.
     pub fn replace(&self, gateway: Arc<Gateway>) {
-        let router = gateway::app(gateway.clone());
+        let router = router(gateway.clone());
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let old = std::mem::replace(&mut *current, Current { gateway, router });
         self.retired_invocations
@@ -85,6 +85,12 @@ impl LiveGateway {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
         self.current.read().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// What one gateway serves: the stage (and whatever the emulator serves beside it, which
+/// is then reloaded with it).
+fn router(gateway: Arc<Gateway>) -> Router {
+    gateway::app(gateway)
 }
 
 /// The API's HTTP service: each request goes to the gateway current when it arrives.
