@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +25,7 @@ use request_trace::{
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::definition::ApiDefinition;
 use crate::gateway::Gateway;
 use crate::lambda::{AuthorizerRequest, FunctionError};
 use crate::policy::{AuthorizerResult, Verdict};
@@ -47,10 +47,13 @@ pub(crate) struct Recorder(Mutex<Draft>);
 pub(crate) struct Draft {
     resource: Option<String>,
     authorizer: Option<AuthorizerDraft>,
-    template: Option<TemplateHop>,
+    /// Content type and output; the source is the definition's, looked up when read.
+    template: Option<(String, String)>,
     answer: Option<AnswerDraft>,
     selected: Option<SelectedResponse>,
     stopped: Option<StopDraft>,
+    /// The response's body, as the answer was built from it.
+    body: String,
 }
 
 /// The authorizer hop as noted; its decision and reason are worded when read.
@@ -117,14 +120,8 @@ impl Recorder {
         self.with(|d| d.authorizer.as_mut().map(f));
     }
 
-    pub fn template(&self, content_type: &str, source: &str, output: String) {
-        self.with(|d| {
-            d.template = Some(TemplateHop {
-                content_type: content_type.to_owned(),
-                source: source.to_owned(),
-                output,
-            })
-        });
+    pub fn template(&self, content_type: &str, output: String) {
+        self.with(|d| d.template = Some((content_type.to_owned(), output)));
     }
 
     /// The integration answered: a mock (`function` `None`, answer `null`) or a function.
@@ -152,6 +149,11 @@ impl Recorder {
                 template_output,
             })
         });
+    }
+
+    /// The body of the answer being sent.
+    pub fn body(&self, body: &str) {
+        self.with(|d| d.body = body.to_owned());
     }
 
     /// The request stops at `hop`: the first stop noted is the one kept.
@@ -184,7 +186,6 @@ pub(crate) struct Recorded {
     pub draft: Draft,
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub body: Bytes,
 }
 
 impl Recorded {
@@ -198,8 +199,8 @@ impl Recorded {
                 + a.event.as_ref().map_or(0, value_weight)
                 + lines_weight(&a.logs)
         });
-        let template = d.template.as_ref().map_or(0, |t| {
-            t.content_type.len() + t.source.len() + t.output.len()
+        let template = d.template.as_ref().map_or(0, |(content_type, output)| {
+            content_type.len() + output.len()
         });
         let answer = d.answer.as_ref().map_or(0, |a| {
             lines_weight(&a.logs)
@@ -224,11 +225,11 @@ impl Recorded {
             + answer
             + selected
             + headers
-            + self.body.len()
+            + d.body.len()
     }
 
-    /// The trace, worded.
-    fn to_trace(&self) -> RequestTrace {
+    /// The trace, worded; the template's source is `definition`'s.
+    fn to_trace(&self, definition: &ApiDefinition) -> RequestTrace {
         let d = &self.draft;
         let authorizer = d.authorizer.as_ref().map(authorizer_hop);
         let integration = match (&d.answer, &d.selected) {
@@ -273,24 +274,61 @@ impl Recorded {
             path: self.path.clone(),
             resource: d.resource.clone(),
             authorizer,
-            template: d.template.clone(),
+            template: d
+                .template
+                .as_ref()
+                .map(|(content_type, output)| TemplateHop {
+                    content_type: content_type.clone(),
+                    source: d
+                        .resource
+                        .as_deref()
+                        .and_then(|resource| {
+                            [self.method.as_str(), "ANY"]
+                                .into_iter()
+                                .find_map(|method| {
+                                    definition.request_template(method, resource, content_type)
+                                })
+                        })
+                        .unwrap_or_default()
+                        .to_owned(),
+                    output: output.clone(),
+                }),
             integration,
             response: ResponseHop {
                 status: self.status.as_u16(),
-                headers: self
-                    .headers
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_owned(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect(),
-                body: String::from_utf8_lossy(&self.body).into_owned(),
+                headers: self.headers_sent(),
+                body: d.body.clone(),
             },
             stopped,
         }
+    }
+}
+
+impl Recorded {
+    /// The response's headers, and the `content-length` the server adds to them (every
+    /// answer here is one buffer of known length).
+    fn headers_sent(&self) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let bodiless = self.status.is_informational()
+            || self.status == StatusCode::NO_CONTENT
+            || self.status == StatusCode::NOT_MODIFIED;
+        if !bodiless
+            && !self
+                .headers
+                .contains_key(axum::http::header::CONTENT_LENGTH)
+        {
+            headers.push(("content-length".into(), self.draft.body.len().to_string()));
+        }
+        headers
     }
 }
 
@@ -446,30 +484,45 @@ impl TraceStore {
         }
     }
 
-    /// Keeps `recorded`, dropping the oldest traces beyond the bounds.
+    /// Keeps `recorded`, dropping the oldest traces beyond the bounds. The lock is held
+    /// for a push and a pop only: the dropped trace is freed after it is released (with
+    /// more busy threads than cores, a thread preempted while freeing under the lock
+    /// stalled every other request: a quarter of the throughput in the load bench).
     pub fn insert(&self, recorded: Recorded) {
-        let weight = recorded.weight();
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.bytes += weight;
-        inner.traces.push_back((recorded, weight));
-        while inner.traces.len() > self.max_traces
-            || (inner.bytes > self.max_bytes && inner.traces.len() > 1)
-        {
-            if let Some((_, dropped)) = inner.traces.pop_front() {
-                inner.bytes -= dropped;
+        let mut pending = Some((recorded.weight(), recorded));
+        loop {
+            let dropped = {
+                let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((weight, recorded)) = pending.take() {
+                    inner.bytes += weight;
+                    inner.traces.push_back((recorded, weight));
+                }
+                let over = inner.traces.len() > self.max_traces
+                    || (inner.bytes > self.max_bytes && inner.traces.len() > 1);
+                if over {
+                    inner.traces.pop_front().map(|(recorded, weight)| {
+                        inner.bytes -= weight;
+                        recorded
+                    })
+                } else {
+                    None
+                }
+            };
+            if dropped.is_none() {
+                break;
             }
         }
     }
 
     /// The trace of `request_id`, if it is still kept.
-    pub fn get(&self, request_id: &str) -> Option<RequestTrace> {
+    pub fn get(&self, request_id: &str, definition: &ApiDefinition) -> Option<RequestTrace> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
             .traces
             .iter()
             .rev()
             .find(|(r, _)| r.request_id == request_id)
-            .map(|(r, _)| r.to_trace())
+            .map(|(r, _)| r.to_trace(definition))
     }
 }
 
@@ -625,36 +678,47 @@ mod tests {
             request_id: id.to_owned(),
             method: "GET".into(),
             path: "/prod/hello".into(),
-            draft: Draft::default(),
+            draft: Draft {
+                body: body.to_owned(),
+                ..Draft::default()
+            },
             status: StatusCode::OK,
             headers: HeaderMap::new(),
-            body: Bytes::copy_from_slice(body.as_bytes()),
         }
     }
 
     #[test]
     fn the_store_drops_the_oldest_beyond_its_count() {
+        let definition = ApiDefinition::embedded().unwrap();
         let store = TraceStore::new(2, usize::MAX);
         for id in ["a", "b", "c"] {
             store.insert(recorded(id, "{}"));
         }
-        assert_eq!(store.get("a"), None);
-        assert_eq!(store.get("b").unwrap().request_id, "b");
-        assert_eq!(store.get("c").unwrap().response.body, "{}");
+        assert_eq!(store.get("a", &definition), None);
+        assert_eq!(store.get("b", &definition).unwrap().request_id, "b");
+        assert_eq!(store.get("c", &definition).unwrap().response.body, "{}");
     }
 
     #[test]
     fn the_store_drops_the_oldest_beyond_its_bytes_but_keeps_the_newest() {
         let big = "x".repeat(600);
+        let definition = ApiDefinition::embedded().unwrap();
         let store = TraceStore::new(100, 1000);
         store.insert(recorded("a", &big));
         store.insert(recorded("b", &big));
-        assert_eq!(store.get("a"), None, "two would exceed 1000 bytes");
-        assert!(store.get("b").is_some());
+        assert_eq!(
+            store.get("a", &definition),
+            None,
+            "two would exceed 1000 bytes"
+        );
+        assert!(store.get("b", &definition).is_some());
         // Alone and over the budget: still kept, until the next one.
         store.insert(recorded("c", &"y".repeat(5000)));
-        assert_eq!(store.get("b"), None);
-        assert_eq!(store.get("c").unwrap().response.body.len(), 5000);
+        assert_eq!(store.get("b", &definition), None);
+        assert_eq!(
+            store.get("c", &definition).unwrap().response.body.len(),
+            5000
+        );
     }
 
     #[test]

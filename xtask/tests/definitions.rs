@@ -173,7 +173,12 @@ fn every_answer_the_page_reads_exposes_the_request_id() {
         let status = text(response, &["statusCode"]);
         get(
             get_hello,
-            &["responses", status, "headers", "Access-Control-Expose-Headers"],
+            &[
+                "responses",
+                status,
+                "headers",
+                "Access-Control-Expose-Headers",
+            ],
         );
     }
     let gateway = get(&api, &["x-amazon-apigateway-gateway-responses"]);
