@@ -60,6 +60,7 @@
 
 pub mod cli;
 mod error;
+pub mod function_logs;
 pub mod functions;
 pub mod idp;
 mod reload;
@@ -300,9 +301,16 @@ impl RunningStack {
         self.identity.set_token_lifetime_seconds(seconds);
     }
 
-    /// How many times the emulator has invoked the authorizer (decision cache misses).
+    /// How many times the emulator has invoked the authorizer (decision cache misses):
+    /// the authorizer functions' counts in [`RunningStack::invocations`].
     pub fn authorizer_invocations(&self) -> u64 {
         self.live.authorizer_invocations()
+    }
+
+    /// How many times each function has been invoked, as `GET /.local/invocations`
+    /// answers.
+    pub fn invocations(&self) -> apigw::request_trace::Invocations {
+        self.live.invocations()
     }
 
     /// How the Lambdas run, for the banner: "in process" or "binaries".
@@ -346,6 +354,8 @@ impl RunningStack {
 /// `site_dir`, the site.
 pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     check_config(&config)?;
+    // The in-process functions' log lines go into each request's trace.
+    function_logs::install();
     let (definition, plan) = load_definition(&config).await?;
     let site_dir = config
         .site_dir

@@ -82,6 +82,12 @@ impl LiveGateway {
         self.retired_invocations.load(Ordering::Relaxed) + current.gateway.authorizer_invocations()
     }
 
+    /// Each function's invocations on the current gateway (since the files were last
+    /// loaded), as `GET /.local/invocations` answers.
+    pub fn invocations(&self) -> apigw::request_trace::Invocations {
+        self.read().gateway.invocations()
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
         self.current.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -90,7 +96,8 @@ impl LiveGateway {
 /// What one gateway serves: the stage (and whatever the emulator serves beside it, which
 /// is then reloaded with it).
 fn router(gateway: Arc<Gateway>) -> Router {
-    gateway::app(gateway)
+    // The stage, and beside it the local-only trace endpoints (never deployed).
+    apigw::trace::local_app(gateway.clone()).merge(gateway::app(gateway))
 }
 
 /// The API's HTTP service: each request goes to the gateway current when it arrives.

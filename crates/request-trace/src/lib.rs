@@ -169,8 +169,8 @@ pub struct ResponseHop {
     pub body: String,
 }
 
-/// How many times each function of template.yaml was invoked since the stack started (a
-/// cache hit invokes nothing).
+/// How many times each function of template.yaml was invoked since the stack started or
+/// last reloaded its files (a cache hit invokes nothing).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invocations(pub BTreeMap<String, u64>);
 
