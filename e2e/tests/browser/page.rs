@@ -8,6 +8,9 @@ use e2e::scripts::{CSP_RECORDER, GIS_STAND_IN};
 use local::{RunningStack, StackConfig};
 use site_config::SiteConfig;
 
+/// The stack name [`Page::start_with_google`]'s config.json names, as a deploy writes it.
+pub const DEPLOYED_STACK: &str = "greeting-stack";
+
 /// How long a state may take to appear (the first WASM compile is the slowest).
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -84,8 +87,10 @@ impl Page {
             ..StackConfig::default()
         };
         let stack = local::start(config).await.expect("start the local stack");
-        // As deployed: the Google button (the stand-in answers it), no local sign-in.
-        let config_json = SiteConfig::deployed(&stack.api_url(), local::DEFAULT_CLIENT_ID);
+        // As deployed: the Google button (the stand-in answers it), no local sign-in, no
+        // trace endpoint (the "How it works" view points at the stack's logs instead).
+        let config_json =
+            SiteConfig::deployed(&stack.api_url(), local::DEFAULT_CLIENT_ID, DEPLOYED_STACK);
         // The deployed site's headers, as the stack's own site server sends them.
         let api_origin = reqwest::Url::parse(&stack.api_url())
             .expect("the API's URL")
