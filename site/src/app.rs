@@ -13,7 +13,6 @@ use crate::browser;
 use crate::config::SiteConfig;
 use crate::gis;
 use crate::hops::{self, Answer, Call, HopView, Part, Reach, Source};
-use crate::logs;
 use crate::state::{HelloOutcome, HelloRequest, Model, Phase};
 
 /// Mounts the page into `<body>`.
@@ -126,39 +125,17 @@ impl Page {
 
     /// Shows how call `id` went: at once what the page has, then (locally) the trace.
     fn explain(self, id: u64, call: Call) {
-        let (trace_url, stack) = self.config.with_untracked(|c| match c {
-            Some(config) => (
-                call.answer.as_ref().map(|a| {
-                    a.request_id()
-                        .map(|rid| (rid.to_owned(), config.trace_endpoint(rid)))
-                }),
-                config
-                    .stack_name
-                    .as_deref()
-                    .and_then(|name| logs::Stack::new(name, &config.api_url)),
-            ),
-            None => (None, None),
-        });
-        let fetch = match trace_url {
-            // Deployed (no trace endpoint), or no answer at all: the logs are where the
-            // rest is.
-            None | Some(Ok((_, None))) => {
-                self.source.set(Source::Logs(stack));
-                None
-            }
-            Some(Err(error)) => {
-                self.source.set(Source::Failed(error));
-                None
-            }
-            Some(Ok((request_id, Some(url)))) => {
-                self.source.set(Source::Loading);
-                Some((request_id, url))
-            }
+        let Some((source, fetch)) = self
+            .config
+            .with_untracked(|c| c.as_ref().map(|config| hops::source_for(config, &call)))
+        else {
+            return;
         };
+        self.source.set(source);
         self.call.set(Some((id, call)));
-        if let Some((request_id, url)) = fetch {
+        if let Some(fetch) = fetch {
             spawn_local(async move {
-                let source = match browser::get_trace(&url, &request_id).await {
+                let source = match browser::get_trace(&fetch.url, &fetch.request_id).await {
                     Ok(trace) => Source::Trace(Box::new(trace)),
                     Err(error) => Source::Failed(error),
                 };

@@ -13,6 +13,11 @@ pub enum Error {
         part: &'static str,
         why: &'static str,
     },
+    /// The call got no answer, so there is no request ID to ask a trace for.
+    #[error(
+        "the page got no answer, so it has no request ID to ask for (the local stack's terminal shows every request)"
+    )]
+    NoAnswer,
     /// The response carried no `x-amzn-RequestId` the page could read.
     #[error(
         "the answer had no x-amzn-RequestId header the page could read (the API must expose it through CORS, Access-Control-Expose-Headers)"

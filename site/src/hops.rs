@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use request_trace::{AuthorizerHop, Decision, Hop, IntegrationHop, RequestTrace, TemplateHop};
 use serde_json::Value;
 
+use crate::config::SiteConfig;
 use crate::error::Error;
 use crate::logs;
 use crate::state::HelloOutcome;
@@ -91,6 +92,42 @@ pub fn trace_from(request_id: &str, status: u16, body: &str) -> Result<RequestTr
         200 => serde_json::from_str(body).map_err(|e| Error::TraceMalformed(e.to_string())),
         404 => Err(Error::TraceNotFound(request_id.to_owned())),
         other => Err(Error::TraceStatus(other)),
+    }
+}
+
+/// A trace to fetch: the request's ID and the URL of its trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRequest {
+    pub request_id: String,
+    pub url: String,
+}
+
+/// Where hops 2 to 4 of `call` will come from under `config`, and the trace to fetch when
+/// there is one: locally the emulator's trace of the answer's request ID; deployed (no
+/// `traceUrl`) the logs of `stackName`.
+pub fn source_for(config: &SiteConfig, call: &Call) -> (Source, Option<TraceRequest>) {
+    if config.trace_url.is_none() {
+        let stack = config
+            .stack_name
+            .as_deref()
+            .and_then(|name| logs::Stack::new(name, &config.api_url));
+        return (Source::Logs(stack), None);
+    }
+    let Some(answer) = &call.answer else {
+        return (Source::Failed(Error::NoAnswer), None);
+    };
+    match answer.request_id() {
+        Err(error) => (Source::Failed(error), None),
+        Ok(id) => match config.trace_endpoint(id) {
+            Some(url) => (
+                Source::Loading,
+                Some(TraceRequest {
+                    request_id: id.to_owned(),
+                    url,
+                }),
+            ),
+            None => (Source::Logs(None), None),
+        },
     }
 }
 
@@ -1194,6 +1231,56 @@ mod tests {
             trace_from(REQUEST_ID, 200, r#"{"requestId": 1}"#),
             Err(Error::TraceMalformed(_))
         ));
+    }
+
+    fn local_config() -> SiteConfig {
+        SiteConfig::local("http://127.0.0.1:4101/prod", "http://127.0.0.1:4102")
+    }
+
+    #[test]
+    fn locally_the_trace_of_the_answers_request_id_is_fetched() {
+        let (source, fetch) = source_for(&local_config(), &call(200, "{}"));
+        assert_eq!(source, Source::Loading);
+        assert_eq!(
+            fetch,
+            Some(TraceRequest {
+                request_id: REQUEST_ID.into(),
+                url: format!("http://127.0.0.1:4101/.local/trace/{REQUEST_ID}"),
+            })
+        );
+    }
+
+    #[test]
+    fn locally_without_a_request_id_or_an_answer_nothing_is_fetched() {
+        let mut hidden = call(200, "{}");
+        hidden.answer.as_mut().unwrap().headers.remove(1);
+        assert_eq!(
+            source_for(&local_config(), &hidden),
+            (Source::Failed(Error::NoRequestId), None)
+        );
+        let unreachable = Call::new("a.b.c", NOW, None);
+        assert_eq!(
+            source_for(&local_config(), &unreachable),
+            (Source::Failed(Error::NoAnswer), None)
+        );
+    }
+
+    #[test]
+    fn deployed_the_source_is_the_stacks_logs() {
+        let config = SiteConfig::deployed(
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+            "1234-abc.apps.googleusercontent.com",
+            "greeting-stack",
+        );
+        assert_eq!(source_for(&config, &call(200, "{}")), (deployed(), None));
+        let unnamed = SiteConfig {
+            stack_name: None,
+            ..config
+        };
+        assert_eq!(
+            source_for(&unnamed, &call(200, "{}")),
+            (Source::Logs(None), None)
+        );
     }
 
     #[test]
