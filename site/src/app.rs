@@ -402,20 +402,30 @@ fn part_view(part: Part) -> AnyView {
         }
         .into_any(),
         Part::Note(text) => view! { <p class="note">{text}</p> }.into_any(),
-        // A figure, so the block's caption is its accessible name.
-        Part::Block { id, label, text } => view! {
-            <figure class="block">
-                <figcaption>{label}</figcaption>
-                <pre id=id>{text}</pre>
-            </figure>
+        // A figure named by its caption (aria-labelledby: Chromium does not name a figure
+        // from its figcaption by itself), so each block has an accessible name; a <pre>
+        // may not carry one (its role is generic).
+        Part::Block { id, label, text } => {
+            let caption = format!("{id}-caption");
+            let labelled_by = caption.clone();
+            view! {
+                <figure class="block" aria-labelledby=labelled_by>
+                    <figcaption id=caption>{label}</figcaption>
+                    <pre id=id>{text}</pre>
+                </figure>
+            }
+            .into_any()
         }
-        .into_any(),
-        Part::Command { id, label, text } => view! {
-            <figure class="block command">
-                <figcaption>{label}</figcaption>
-                <pre id=id><code>{text}</code></pre>
-            </figure>
+        Part::Command { id, label, text } => {
+            let caption = format!("{id}-caption");
+            let labelled_by = caption.clone();
+            view! {
+                <figure class="block command" aria-labelledby=labelled_by>
+                    <figcaption id=caption>{label}</figcaption>
+                    <pre id=id><code>{text}</code></pre>
+                </figure>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
