@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequestTypeRequestIdentity,
 };
 use axum::Router;
-use axum::body::to_bytes;
+use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,10 +34,14 @@ use crate::definition::{
     ApiDefinition, AuthorizerDef, AuthorizerKind, IdentitySource, Integration, IntegrationKind,
     IntegrationResponse, Passthrough, RouteMatch, ValueSource,
 };
-use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction};
+use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction, with_log};
 use crate::policy::{AuthorizerResult, Verdict};
+use crate::trace::{
+    AuthorizerDraft, AuthorizerOutcome, Counters, Recorded, Recorder, TraceStore, shown_event,
+};
 use authorizer_contract::token_fingerprint as fingerprint;
 use loopback_guard::log_text::escape;
+use request_trace::{Hop, Invocations, RequestTrace};
 
 /// The region, account and API ID in method ARNs: realistic, and obviously local.
 pub const REGION: &str = "us-east-1";
@@ -84,7 +87,10 @@ pub struct Gateway {
     cache: Mutex<HashMap<String, HashMap<String, CachedDecision>>>,
     clock: Clock,
     verbose: bool,
-    authorizer_invocations: AtomicU64,
+    /// Every request's trace, the most recent ones ([`crate::trace`]).
+    traces: TraceStore,
+    /// By function of the definition.
+    invocations: Counters,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -129,7 +135,6 @@ impl Gateway {
     /// A stage ready to serve.
     pub fn new(settings: GatewaySettings) -> Self {
         Gateway {
-            definition: settings.definition,
             stage: settings.stage,
             stage_variables: settings.stage_variables,
             site_origin: settings.site_origin,
@@ -138,13 +143,37 @@ impl Gateway {
             cache: Mutex::new(HashMap::new()),
             clock: settings.clock,
             verbose: settings.verbose,
-            authorizer_invocations: AtomicU64::new(0),
+            traces: TraceStore::default(),
+            invocations: Counters::new(settings.definition.functions().iter().map(String::as_str)),
+            definition: settings.definition,
         }
     }
 
     /// How many times an authorizer function has been invoked (cache misses).
     pub fn authorizer_invocations(&self) -> u64 {
-        self.authorizer_invocations.load(Ordering::Relaxed)
+        let functions: std::collections::BTreeSet<&str> = self
+            .definition
+            .authorizers
+            .values()
+            .map(|a| a.function.as_str())
+            .collect();
+        functions.into_iter().map(|f| self.invocations.get(f)).sum()
+    }
+
+    /// How many times each function the definition names has been invoked (a cached
+    /// decision invokes nothing).
+    pub fn invocations(&self) -> Invocations {
+        self.invocations.snapshot()
+    }
+
+    /// The trace of a recent request (its `x-amzn-RequestId`), if still kept.
+    pub fn trace(&self, request_id: &str) -> Option<RequestTrace> {
+        self.traces.get(request_id)
+    }
+
+    /// The site's origin: what the definition's CORS headers allow.
+    pub fn site_origin(&self) -> &str {
+        &self.site_origin
     }
 
     /// The stage variables in force.
@@ -255,6 +284,8 @@ struct Call {
     started: Instant,
     /// Whether hop-by-hop logging is on (checked once per request).
     logging: bool,
+    /// What the request's trace will show.
+    trace: Recorder,
 }
 
 async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
@@ -278,6 +309,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         source_ip,
         started: Instant::now(),
         logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
+        trace: Recorder::default(),
     };
     gateway.hop(&call, || {
         let token = call
@@ -334,10 +366,36 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     if let Ok(value) = HeaderValue::from_str(&apigw_id()) {
         response.headers_mut().insert("x-amz-apigw-id", value);
     }
-    response
+    gateway.record(call, response).await
 }
 
 impl Gateway {
+    /// Keeps the request's trace with the response as sent; returns the response.
+    async fn record(&self, call: Call, response: Response) -> Response {
+        let (mut parts, body) = response.into_parts();
+        // Every body here is one buffer already: collecting it copies nothing.
+        let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+        // What the server would add: written here so the trace shows it too.
+        if !(parts.status.is_informational()
+            || parts.status == StatusCode::NO_CONTENT
+            || parts.status == StatusCode::NOT_MODIFIED)
+        {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        self.traces.insert(Recorded {
+            request_id: call.request_id,
+            method: call.method,
+            path: call.path,
+            draft: call.trace.into_draft(),
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        });
+        Response::from_parts(parts, Body::from(body))
+    }
+
     async fn serve(&self, call: &Call) -> Response {
         let Some(resource) = call
             .path
@@ -347,6 +405,13 @@ impl Gateway {
         else {
             // Another stage: API Gateway has none of this API's settings for it.
             self.hop(call, || format!("    no stage {:?} here", call.path));
+            call.trace.stop(
+                Hop::Route,
+                format!(
+                    "{} is not under the stage /{}: API Gateway answers 403 Forbidden",
+                    call.path, self.stage
+                ),
+            );
             return (
                 StatusCode::FORBIDDEN,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -359,8 +424,16 @@ impl Gateway {
             self.hop(call, || {
                 format!("    no route for {} {resource}", call.method)
             });
+            call.trace.stop(
+                Hop::Route,
+                format!(
+                    "the definition has no {} method on {resource}: API Gateway answers 403 Missing Authentication Token",
+                    call.method
+                ),
+            );
             return self.gateway_response(call, GatewayError::MissingAuthenticationToken);
         };
+        call.trace.resource(&found.route.path);
 
         let mut authorizer_context = BTreeMap::new();
         if let Some(name) = &found.operation.authorizer {
@@ -375,7 +448,10 @@ impl Gateway {
             );
             match self.authorize(call, &found, name, &method_arn).await {
                 Ok(context) => authorizer_context = context,
-                Err(error) => return self.gateway_response(call, error),
+                Err(error) => {
+                    call.trace.stop_at_authorizer();
+                    return self.gateway_response(call, error);
+                }
             }
         }
 
@@ -420,9 +496,27 @@ impl Gateway {
         method_arn: &str,
     ) -> Result<BTreeMap<String, String>, GatewayError> {
         let Some(def) = self.definition.authorizers.get(name) else {
+            call.trace.stop(
+                Hop::Authorizer,
+                format!("the authorizer {name} is not defined"),
+            );
             return Err(GatewayError::AuthorizerConfiguration);
         };
         let ttl = self.ttl_override.unwrap_or(def.ttl_seconds);
+        call.trace.authorizer(AuthorizerDraft {
+            name: name.to_owned(),
+            function: def.function.clone(),
+            kind: match def.kind {
+                AuthorizerKind::Token { .. } => "TOKEN",
+                AuthorizerKind::Request { .. } => "REQUEST",
+            },
+            method_arn: method_arn.to_owned(),
+            ttl_seconds: ttl,
+            hit: false,
+            event: None,
+            logs: Vec::new(),
+            outcome: AuthorizerOutcome::Pending,
+        });
         let (result, source) = match &def.kind {
             AuthorizerKind::Token { header, validation } => {
                 self.authorize_token(
@@ -442,6 +536,8 @@ impl Gateway {
             }
         };
         let verdict = result.evaluate(method_arn);
+        call.trace
+            .with_authorizer(|a| a.outcome = AuthorizerOutcome::Decided(result.clone()));
         self.hop(call, || {
             format!(
                 "    authorizer {name}: {source}; principal {} -> {verdict:?} for {method_arn}",
@@ -478,6 +574,12 @@ impl Gateway {
                 self.hop(call, || {
                     format!("    authorizer {name}: no {header} header -> 401, not invoked")
                 });
+                not_invoked(
+                    call,
+                    format!(
+                        "no {header} header (or an empty one): API Gateway answers 401 without invoking the authorizer"
+                    ),
+                );
                 return Err(GatewayError::Unauthorized);
             }
         };
@@ -485,6 +587,7 @@ impl Gateway {
         // Only tokens that matched the validation expression are ever cached, so a hit
         // needs no second match (the same outcome, without scanning a 1 KB token).
         if let Some(result) = self.cached(ttl, name, token, now) {
+            call.trace.with_authorizer(|a| a.hit = true);
             return Ok((result, format!("cache hit (TTL {ttl} s)")));
         }
         if let Some(pattern) = validation
@@ -495,6 +598,13 @@ impl Gateway {
                     "    authorizer {name}: {header} does not match identityValidationExpression -> 401, not invoked"
                 )
             });
+            not_invoked(
+                call,
+                format!(
+                    "the {header} header does not match the identityValidationExpression {}: API Gateway answers 401 without invoking the authorizer",
+                    pattern.as_str()
+                ),
+            );
             return Err(GatewayError::Unauthorized);
         }
         let mut event = ApiGatewayCustomAuthorizerRequest::default();
@@ -548,47 +658,36 @@ impl Gateway {
                         sources[i].expression()
                     )
                 });
+                not_invoked(
+                    call,
+                    format!(
+                        "the identity source {} is missing or empty: with caching on, API Gateway answers 401 without invoking the authorizer",
+                        sources[i].expression()
+                    ),
+                );
                 return Err(GatewayError::Unauthorized);
             }
             // An unambiguous key: the values as a JSON array of strings.
             let key = Value::from(values.iter().flatten().cloned().collect::<Vec<_>>()).to_string();
             if let Some(result) = self.cached(ttl, name, &key, now) {
+                call.trace.with_authorizer(|a| a.hit = true);
                 return Ok((result, format!("cache hit (TTL {ttl} s)")));
             }
             Some(key)
         } else {
             None
         };
-        let event = self.request_event(call, found, method_arn);
+        let event =
+            AuthorizerRequest::Request(Box::new(self.request_event(call, found, method_arn)));
         if self.verbose {
+            // Never log a whole credential: the trace's fingerprints.
             self.hop(call, || {
-                let mut shown = serde_json::to_value(&event).unwrap_or_default();
-                // Never log a whole credential: any header or query string value may
-                // be one, so each is shown as a fingerprint.
-                for field in [
-                    "headers",
-                    "multiValueHeaders",
-                    "queryStringParameters",
-                    "multiValueQueryStringParameters",
-                ] {
-                    if let Some(Value::Object(map)) = shown.get_mut(field) {
-                        for value in map.values_mut() {
-                            let text = value.to_string();
-                            *value = json!(format!("<{}>", fingerprint(&text)));
-                        }
-                    }
-                }
-                format!("    authorizer {name} event {shown}")
+                format!("    authorizer {name} event {}", shown_event(&event))
             });
         }
         let result = Arc::new(
-            self.invoke_authorizer(
-                call,
-                name,
-                &def.function,
-                AuthorizerRequest::Request(Box::new(event)),
-            )
-            .await?,
+            self.invoke_authorizer(call, name, &def.function, event)
+                .await?,
         );
         let source = match key {
             Some(key) => self.store(ttl, name, &key, result.clone(), now),
@@ -745,16 +844,20 @@ impl Gateway {
         event: AuthorizerRequest,
     ) -> Result<AuthorizerResult, GatewayError> {
         let Some(lambda) = self.functions.get(function) else {
+            failed(call, format!("no function {function} is registered"));
             return Err(GatewayError::AuthorizerConfiguration);
         };
-        self.authorizer_invocations.fetch_add(1, Ordering::Relaxed);
+        let shown = shown_event(&event);
+        call.trace.with_authorizer(|a| a.event = Some(shown));
+        self.invocations.count(function);
         let started = Instant::now();
-        let answer = match tokio::time::timeout(
+        let (answer, logs) = with_log(tokio::time::timeout(
             AUTHORIZER_TIMEOUT,
             lambda.invoke_authorizer(event, &call.request_id),
-        )
-        .await
-        {
+        ))
+        .await;
+        call.trace.with_authorizer(|a| a.logs = logs);
+        let answer = match answer {
             Ok(answer) => answer,
             // What Lambda reports for a function past its timeout.
             Err(_) => Err(FunctionError {
@@ -779,6 +882,8 @@ impl Gateway {
                 self.hop(call, || {
                     format!("    authorizer {name}: Unauthorized ({elapsed:.1} ms) -> 401")
                 });
+                call.trace
+                    .with_authorizer(|a| a.outcome = AuthorizerOutcome::Unauthorized);
                 Err(GatewayError::Unauthorized)
             }
             Err(error) => {
@@ -788,12 +893,23 @@ impl Gateway {
                         error.error_type, error.error_message
                     )
                 });
+                failed(
+                    call,
+                    format!(
+                        "{function} failed with {}: {}",
+                        error.error_type, error.error_message
+                    ),
+                );
                 Err(GatewayError::AuthorizerConfiguration)
             }
             Ok(answer) => AuthorizerResult::from_answer(&answer).map_err(|reason| {
                 self.hop(call, || {
                     format!("    authorizer {name}: malformed answer: {reason} -> 500")
                 });
+                failed(
+                    call,
+                    format!("{function} answered what API Gateway cannot use: {reason}"),
+                );
                 GatewayError::AuthorizerConfiguration
             }),
         }
@@ -835,6 +951,8 @@ impl Gateway {
                 self.hop(call, || {
                     format!("    request template -> {}", rendered.trim_end())
                 });
+                call.trace
+                    .template(&content_type, template.source(), rendered.clone());
                 rendered
             }
             None => match integration.passthrough {
@@ -846,6 +964,12 @@ impl Gateway {
                     self.hop(call, || {
                         format!("    no request template for {content_type} (passthroughBehavior) -> 415")
                     });
+                    call.trace.stop(
+                        Hop::Template,
+                        format!(
+                            "no request template for {content_type} and passthroughBehavior refuses the body: API Gateway answers 415"
+                        ),
+                    );
                     return Err(GatewayError::UnsupportedMediaType);
                 }
             },
@@ -858,10 +982,15 @@ impl Gateway {
                     .ok()
                     .and_then(|v| v.get("statusCode").map(|s| s.to_string()))
                     .unwrap_or_else(|| "200".to_owned());
+                call.trace.answer(None, Ok(Value::Null), Vec::new());
                 (Ok(String::new()), Some(status))
             }
             IntegrationKind::Lambda { function } => {
                 let Some(lambda) = self.functions.get(function) else {
+                    call.trace.stop(
+                        Hop::Integration,
+                        format!("no function {function} is registered"),
+                    );
                     return Err(GatewayError::ApiConfiguration);
                 };
                 // Lambda refuses an event that is not JSON.
@@ -869,24 +998,38 @@ impl Gateway {
                     self.hop(call, || {
                         format!("    the request template's output is not JSON ({e}) -> 500")
                     });
+                    call.trace.stop(
+                        Hop::Integration,
+                        format!(
+                            "the request template's output is not JSON ({e}): Lambda refuses it, {function} is not invoked, API Gateway answers 500"
+                        ),
+                    );
                     GatewayError::ApiConfiguration
                 })?;
                 if self.verbose {
                     self.hop(call, || format!("    {function} event {event}"));
                 }
                 let started = Instant::now();
-                let Ok(answer) = tokio::time::timeout(
+                self.invocations.count(function);
+                let (answer, logs) = with_log(tokio::time::timeout(
                     integration.timeout,
                     lambda.invoke(event, &call.request_id),
-                )
-                .await
-                else {
+                ))
+                .await;
+                let Ok(answer) = answer else {
                     self.hop(call, || {
                         format!(
                             "    {function} did not answer within timeoutInMillis {} -> 504",
                             integration.timeout.as_millis()
                         )
                     });
+                    call.trace.stop(
+                        Hop::Integration,
+                        format!(
+                            "{function} did not answer within timeoutInMillis {}: API Gateway answers 504",
+                            integration.timeout.as_millis()
+                        ),
+                    );
                     return Err(GatewayError::IntegrationTimeout);
                 };
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
@@ -895,7 +1038,9 @@ impl Gateway {
                         self.hop(call, || {
                             format!("    {function} -> {value} ({elapsed:.1} ms)")
                         });
-                        (Ok(value.to_string()), None)
+                        let body = value.to_string();
+                        call.trace.answer(Some(function), Ok(value), logs);
+                        (Ok(body), None)
                     }
                     Err(error) => {
                         self.hop(call, || {
@@ -905,6 +1050,7 @@ impl Gateway {
                             )
                         });
                         let message = error.error_message.clone();
+                        call.trace.answer(Some(function), Err(error.clone()), logs);
                         (Err(error), Some(message))
                     }
                 }
@@ -926,6 +1072,10 @@ impl Gateway {
             self.hop(call, || {
                 "    no integration response matches -> 500".to_owned()
             });
+            call.trace.stop(
+                Hop::Integration,
+                "no integration response matches the answer (and there is no default): API Gateway answers 500",
+            );
             return Err(GatewayError::ApiConfiguration);
         };
         let body = match outcome {
@@ -949,9 +1099,14 @@ impl Gateway {
                     ..context.clone()
                 };
                 let rendered = self.render(call, "response template", template, &context)?;
+                call.trace
+                    .selected(&response.key, response.status, Some(rendered.clone()));
                 (content_type.to_owned(), rendered)
             }
-            None => ("application/json".to_owned(), body),
+            None => {
+                call.trace.selected(&response.key, response.status, None);
+                ("application/json".to_owned(), body)
+            }
         };
         self.hop(call, || {
             format!(
@@ -978,6 +1133,14 @@ impl Gateway {
         template.render(context).map_err(|e| {
             // Always logged: a template that fails is a bug in openapi.yaml.
             tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag, escape(&e.to_string()));
+            // The request template is its own hop; a response template is the integration's.
+            let hop = if what == "request template" {
+                Hop::Template
+            } else {
+                Hop::Integration
+            };
+            call.trace
+                .stop(hop, format!("the {what} failed: {e}: API Gateway answers 500"));
             GatewayError::ApiConfiguration
         })
     }
@@ -1092,6 +1255,18 @@ impl Gateway {
             tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
         }
     }
+}
+
+/// The authorizer hop ends in a 401 from API Gateway itself.
+fn not_invoked(call: &Call, reason: String) {
+    call.trace
+        .with_authorizer(|a| a.outcome = AuthorizerOutcome::NotInvoked(reason));
+}
+
+/// The authorizer hop ends in a 500.
+fn failed(call: &Call, reason: String) {
+    call.trace
+        .with_authorizer(|a| a.outcome = AuthorizerOutcome::Failed(reason));
 }
 
 /// API Gateway's answer to a body over [`MAX_BODY_BYTES`] (see [`PAYLOAD_TOO_LARGE_BODY`]).

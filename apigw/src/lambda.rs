@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -151,6 +151,39 @@ where
     }
 }
 
+tokio::task_local! {
+    /// The log of the invocation this task is running, if any ([`with_log`]).
+    static INVOCATION_LOG: Arc<Mutex<Vec<String>>>;
+}
+
+/// Runs `invocation` and returns, with its outcome, the log lines its function wrote
+/// meanwhile ([`log_line`]): what CloudWatch would hold for that invocation.
+///
+/// Keyed by the task rather than a span or a global map: an in-process function runs in
+/// the gateway's own task, so the lines of one invocation cannot land in another's log
+/// even when many run at once (one global subscriber, routed per task).
+pub async fn with_log<T>(invocation: impl Future<Output = T>) -> (T, Vec<String>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let outcome = INVOCATION_LOG.scope(log.clone(), invocation).await;
+    let lines = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
+    (outcome, lines)
+}
+
+/// Whether this task is running an invocation whose log is kept: a log layer checks it
+/// before formatting anything.
+pub fn capturing() -> bool {
+    INVOCATION_LOG.try_with(|_| ()).is_ok()
+}
+
+/// Adds one line to the log of the invocation this task is running; `false` (and the
+/// line dropped) when it runs none. Lines are kept as written: never put a whole token
+/// in one.
+pub fn log_line(line: String) -> bool {
+    INVOCATION_LOG
+        .try_with(|log| log.lock().unwrap_or_else(|e| e.into_inner()).push(line))
+        .is_ok()
+}
+
 /// Functions registered by the logical name the definition's URIs use
 /// (`${AllowDenyAuthorizerFunction.Arn}` is `AllowDenyAuthorizerFunction`).
 #[derive(Clone, Default)]
@@ -182,5 +215,30 @@ impl FunctionRegistry {
 impl std::fmt::Debug for FunctionRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_invocation_keeps_the_lines_written_while_it_runs_and_no_others() {
+        assert!(!log_line("before".into()), "no invocation: dropped");
+        let first = with_log(async {
+            assert!(capturing());
+            log_line("one".into());
+            tokio::task::yield_now().await;
+            log_line("two".into());
+            1
+        });
+        let second = with_log(async {
+            log_line("other".into());
+            2
+        });
+        let ((a, a_lines), (b, b_lines)) = tokio::join!(first, second);
+        assert_eq!((a, a_lines), (1, vec!["one".to_owned(), "two".to_owned()]));
+        assert_eq!((b, b_lines), (2, vec!["other".to_owned()]));
+        assert!(!capturing());
     }
 }

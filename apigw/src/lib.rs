@@ -53,8 +53,11 @@ pub mod gateway;
 pub mod lambda;
 pub mod policy;
 pub mod template;
+pub mod trace;
 
 pub use clock::Clock;
 pub use definition::ApiDefinition;
 pub use error::Error;
 pub use lambda::{FunctionError, FunctionRegistry, LambdaFunction};
+/// The trace contract ([`trace`] writes it), re-exported for the stack's users.
+pub use request_trace;

@@ -22,6 +22,8 @@ pub struct AuthorizerResult {
     /// `context`, every value in the string form templates see, plus nothing else
     /// (`principalId` is added where templates read it).
     pub context: BTreeMap<String, String>,
+    /// `policyDocument` as the function returned it, for the request's trace.
+    pub policy: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +81,7 @@ impl AuthorizerResult {
             principal_id,
             statements,
             context: context_strings(object.get("context"))?,
+            policy: Value::Object(document.clone()),
         })
     }
 
@@ -109,6 +112,7 @@ impl AuthorizerResult {
             principal_id,
             statements,
             context: context_strings(Some(&answer.context))?,
+            policy: serde_json::to_value(&answer.policy_document).unwrap_or_default(),
         })
     }
 }
@@ -176,23 +180,67 @@ fn context_strings(context: Option<&Value>) -> Result<BTreeMap<String, String>, 
 impl AuthorizerResult {
     /// Evaluates the policy for `method_arn`: explicit Deny wins, then any Allow.
     pub fn evaluate(&self, method_arn: &str) -> Verdict {
-        let applies = |s: &Statement| {
-            s.actions.iter().any(|a| wildcard_match(a, INVOKE))
-                && s.resources.iter().any(|r| wildcard_match(r, method_arn))
-        };
-        let mut allowed = false;
-        for statement in self.statements.iter().filter(|s| applies(s)) {
-            if !statement.allow {
-                return Verdict::ExplicitDeny;
+        self.evaluation(method_arn).verdict
+    }
+
+    /// [`AuthorizerResult::evaluate`], with the statement that decided.
+    pub fn evaluation(&self, method_arn: &str) -> Evaluation<'_> {
+        let mut first_allow = None;
+        for (index, statement) in self.statements.iter().enumerate() {
+            if !statement.actions.iter().any(|a| wildcard_match(a, INVOKE)) {
+                continue;
             }
-            allowed = true;
+            let Some(resource) = statement
+                .resources
+                .iter()
+                .find(|r| wildcard_match(r, method_arn))
+            else {
+                continue;
+            };
+            if !statement.allow {
+                return Evaluation {
+                    verdict: Verdict::ExplicitDeny,
+                    statement: Some((index, resource.as_str())),
+                };
+            }
+            first_allow.get_or_insert((index, resource.as_str()));
         }
-        if allowed {
-            Verdict::Allow
-        } else {
-            Verdict::ImplicitDeny
+        match first_allow {
+            Some(decided) => Evaluation {
+                verdict: Verdict::Allow,
+                statement: Some(decided),
+            },
+            None => Evaluation {
+                verdict: Verdict::ImplicitDeny,
+                statement: None,
+            },
         }
     }
+
+    /// Why the policy decides as it does for `method_arn`, in one sentence.
+    pub fn explain(&self, method_arn: &str) -> String {
+        let evaluation = self.evaluation(method_arn);
+        match (evaluation.verdict, evaluation.statement) {
+            (Verdict::Allow, Some((index, resource))) => format!(
+                "Statement[{index}] allows execute-api:Invoke on {resource}, which covers {method_arn}"
+            ),
+            (Verdict::ExplicitDeny, Some((index, resource))) => format!(
+                "Statement[{index}] denies execute-api:Invoke on {resource}, which covers {method_arn} (an explicit Deny wins over any Allow)"
+            ),
+            _ => format!(
+                "no statement allows execute-api:Invoke on {method_arn}, so it is denied (implicitly)"
+            ),
+        }
+    }
+}
+
+/// What decided a policy's verdict for one method ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evaluation<'a> {
+    pub verdict: Verdict,
+    /// The deciding statement's index in `Statement` and its `Resource` that matched:
+    /// the Deny that matched, else the first Allow that did; `None` for an implicit deny.
+    pub statement: Option<(usize, &'a str)>,
 }
 
 fn statement(value: &Value) -> Result<Statement, String> {
@@ -350,6 +398,45 @@ mod tests {
         ]));
         assert_eq!(r.evaluate(ARN), Verdict::ExplicitDeny);
         assert_eq!(r.evaluate(&ARN.replace("GET", "POST")), Verdict::Allow);
+    }
+
+    #[test]
+    fn the_explanation_names_the_deciding_statement() {
+        let r = result(json!([
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": ["arn:x", "arn:*:greetlocal/prod/*/*"]},
+            {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "arn:*/POST/*"}
+        ]));
+        assert_eq!(
+            r.explain(ARN),
+            format!(
+                "Statement[1] allows execute-api:Invoke on arn:*:greetlocal/prod/*/*, which covers {ARN}"
+            )
+        );
+        let post = ARN.replace("GET", "POST");
+        assert_eq!(
+            r.explain(&post),
+            format!(
+                "Statement[2] denies execute-api:Invoke on arn:*/POST/*, which covers {post} (an explicit Deny wins over any Allow)"
+            )
+        );
+        let other = ARN.replace("prod", "dev");
+        assert_eq!(
+            r.explain(&other),
+            format!(
+                "no statement allows execute-api:Invoke on {other}, so it is denied (implicitly)"
+            )
+        );
+    }
+
+    #[test]
+    fn the_policy_is_kept_as_returned() {
+        let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "Execute-API:Invoke", "Resource": "*"}]});
+        let r = AuthorizerResult::from_response(
+            &json!({"principalId": "u", "policyDocument": document}),
+        )
+        .unwrap();
+        assert_eq!(r.policy, document);
     }
 
     #[test]

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::{Error, LambdaMode, RunningStack, StackConfig};
 
@@ -130,10 +133,16 @@ pub fn init_logging(verbose: bool) {
         "local=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
+    // RUST_LOG filters the terminal only: the functions' lines for the traces are kept
+    // at their own level (crate::function_logs).
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
+        )
+        .with(crate::function_logs::layer())
         .try_init();
 }
 

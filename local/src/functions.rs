@@ -179,6 +179,13 @@ impl LambdaFunction for InProcessHello {
 }
 
 /// A built `bootstrap` binary behind a Lambda Runtime API.
+///
+/// Its log lines are not in the request's trace (the hop's `logs` stay empty): the
+/// process writes them to a pipe that a reader task drains on its own schedule, so a
+/// line written just before the answer may be read after it, and nothing in the line
+/// says which invocation wrote it (the Lambdas' JSON lines carry no request ID). Split
+/// by arrival time they would sometimes land in the next request's trace; they are in
+/// the terminal log instead (`RUST_LOG=local::lambda=debug`).
 #[derive(Debug)]
 pub struct ProcessFunction {
     process: LambdaProcess,

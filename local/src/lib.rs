@@ -46,6 +46,7 @@
 
 pub mod cli;
 mod error;
+pub mod function_logs;
 pub mod functions;
 pub mod idp;
 mod server;
@@ -261,9 +262,16 @@ impl RunningStack {
         self.identity.set_token_lifetime_seconds(seconds);
     }
 
-    /// How many times the emulator has invoked the authorizer (decision cache misses).
+    /// How many times the emulator has invoked the authorizer (decision cache misses):
+    /// the authorizer functions' counts in [`RunningStack::invocations`].
     pub fn authorizer_invocations(&self) -> u64 {
         self.gateway.authorizer_invocations()
+    }
+
+    /// How many times each function has been invoked, as `GET /.local/invocations`
+    /// answers.
+    pub fn invocations(&self) -> apigw::request_trace::Invocations {
+        self.gateway.invocations()
     }
 
     /// How the Lambdas run, for the banner: "in process" or "binaries".
@@ -294,6 +302,8 @@ impl RunningStack {
 /// `site_dir`, the site.
 pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
     check_config(&config)?;
+    // The in-process functions' log lines go into each request's trace.
+    function_logs::install();
     let definition = Arc::new(match &config.definition {
         Some(path) => ApiDefinition::from_file(path)?,
         None => ApiDefinition::embedded()?,
@@ -369,7 +379,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
         clock: config.clock.clone(),
         verbose: config.verbose,
     }));
-    let api = Server::spawn(api_listener, gateway::app(gateway.clone()), config.limits);
+    // The stage, and beside it the local-only trace endpoints (never deployed).
+    let api_app = apigw::trace::local_app(gateway.clone()).merge(gateway::app(gateway.clone()));
+    let api = Server::spawn(api_listener, api_app, config.limits);
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,

@@ -1,0 +1,734 @@
+//! The trace of every request the stage serves ([`request_trace::RequestTrace`]), kept in
+//! a bounded store and served, with the invocation counts, on the local-only endpoints
+//! ([`local_app`]).
+//!
+//! Recording is cheap by design: while a request runs, the gateway notes what it has
+//! anyway (the shared cached decision, the rendered template it moves on, the answer's
+//! bytes, the function's log lines) in a [`Recorder`]; the sentences, the JSON and the
+//! header text of a [`RequestTrace`] are only built when someone asks for that trace.
+//! Credentials are the exception: they are shortened to fingerprints before anything is
+//! stored, so no whole token is ever kept.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use request_trace::{
+    AuthorizerHop, CacheUse, Decision, Hop, IntegrationHop, RequestTrace, ResponseHop,
+    SelectedResponse, Stop, TemplateHop,
+};
+use serde_json::{Value, json};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::gateway::Gateway;
+use crate::lambda::{AuthorizerRequest, FunctionError};
+use crate::policy::{AuthorizerResult, Verdict};
+use authorizer_contract::token_fingerprint;
+
+/// How many requests the store keeps at most (the oldest go first).
+pub const MAX_TRACES: usize = 256;
+
+/// How many bytes (about: the text the traces hold) the store keeps at most. One trace
+/// larger than this is still kept, alone, until the next request.
+pub const MAX_TRACE_BYTES: usize = 8 * 1024 * 1024;
+
+/// What the gateway notes while one request runs. Every method takes `&self` (the
+/// request's hops borrow the call), hence the lock; nothing else ever holds it.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(Mutex<Draft>);
+
+#[derive(Debug, Default)]
+pub(crate) struct Draft {
+    resource: Option<String>,
+    authorizer: Option<AuthorizerDraft>,
+    template: Option<TemplateHop>,
+    answer: Option<AnswerDraft>,
+    selected: Option<SelectedResponse>,
+    stopped: Option<StopDraft>,
+}
+
+/// The authorizer hop as noted; its decision and reason are worded when read.
+#[derive(Debug)]
+pub(crate) struct AuthorizerDraft {
+    pub name: String,
+    pub function: String,
+    pub kind: &'static str,
+    pub method_arn: String,
+    pub ttl_seconds: u32,
+    pub hit: bool,
+    /// Fingerprinted ([`shown_event`]).
+    pub event: Option<Value>,
+    pub logs: Vec<String>,
+    pub outcome: AuthorizerOutcome,
+}
+
+/// How the authorizer hop ended.
+#[derive(Debug)]
+pub(crate) enum AuthorizerOutcome {
+    /// Not decided yet (the request is still running, or the function never answered).
+    Pending,
+    /// A well-formed answer, from the function or the cache: its policy decides.
+    Decided(Arc<AuthorizerResult>),
+    /// API Gateway answered 401 without invoking the function; why.
+    NotInvoked(String),
+    /// The function answered the error `Unauthorized`.
+    Unauthorized,
+    /// The function failed, timed out, answered nonsense, or is missing; why.
+    Failed(String),
+}
+
+#[derive(Debug)]
+struct AnswerDraft {
+    kind: &'static str,
+    function: Option<String>,
+    answer: Result<Value, FunctionError>,
+    logs: Vec<String>,
+}
+
+#[derive(Debug)]
+struct StopDraft {
+    hop: Hop,
+    /// `None`: the authorizer hop's reason says it.
+    reason: Option<String>,
+}
+
+impl Recorder {
+    fn with<T>(&self, f: impl FnOnce(&mut Draft) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn resource(&self, resource: &str) {
+        self.with(|d| d.resource = Some(resource.to_owned()));
+    }
+
+    /// The authorizer hop begins.
+    pub fn authorizer(&self, hop: AuthorizerDraft) {
+        self.with(|d| d.authorizer = Some(hop));
+    }
+
+    /// Updates the authorizer hop (nothing when none began).
+    pub fn with_authorizer(&self, f: impl FnOnce(&mut AuthorizerDraft)) {
+        self.with(|d| d.authorizer.as_mut().map(f));
+    }
+
+    pub fn template(&self, content_type: &str, source: &str, output: String) {
+        self.with(|d| {
+            d.template = Some(TemplateHop {
+                content_type: content_type.to_owned(),
+                source: source.to_owned(),
+                output,
+            })
+        });
+    }
+
+    /// The integration answered: a mock (`function` `None`, answer `null`) or a function.
+    pub fn answer(
+        &self,
+        function: Option<&str>,
+        answer: Result<Value, FunctionError>,
+        logs: Vec<String>,
+    ) {
+        self.with(|d| {
+            d.answer = Some(AnswerDraft {
+                kind: if function.is_some() { "lambda" } else { "mock" },
+                function: function.map(str::to_owned),
+                answer,
+                logs,
+            })
+        });
+    }
+
+    pub fn selected(&self, key: &str, status: StatusCode, template_output: Option<String>) {
+        self.with(|d| {
+            d.selected = Some(SelectedResponse {
+                key: key.to_owned(),
+                status_code: status.as_u16(),
+                template_output,
+            })
+        });
+    }
+
+    /// The request stops at `hop`: the first stop noted is the one kept.
+    pub fn stop(&self, hop: Hop, reason: impl Into<String>) {
+        self.stop_as(hop, Some(reason.into()));
+    }
+
+    /// The request stops at the authorizer, for the reason its hop gives.
+    pub fn stop_at_authorizer(&self) {
+        self.stop_as(Hop::Authorizer, None);
+    }
+
+    fn stop_as(&self, hop: Hop, reason: Option<String>) {
+        self.with(|d| {
+            d.stopped.get_or_insert(StopDraft { hop, reason });
+        });
+    }
+
+    pub fn into_draft(self) -> Draft {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One served request, as stored.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub draft: Draft,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    /// About how many bytes the trace holds: its text, which dominates.
+    fn weight(&self) -> usize {
+        let d = &self.draft;
+        let authorizer = d.authorizer.as_ref().map_or(0, |a| {
+            a.name.len()
+                + a.function.len()
+                + a.method_arn.len()
+                + a.event.as_ref().map_or(0, value_weight)
+                + lines_weight(&a.logs)
+        });
+        let template = d.template.as_ref().map_or(0, |t| {
+            t.content_type.len() + t.source.len() + t.output.len()
+        });
+        let answer = d.answer.as_ref().map_or(0, |a| {
+            lines_weight(&a.logs)
+                + match &a.answer {
+                    Ok(value) => value_weight(value),
+                    Err(e) => e.error_message.len() + e.error_type.len(),
+                }
+        });
+        let selected = d.selected.as_ref().map_or(0, |s| {
+            s.key.len() + s.template_output.as_ref().map_or(0, String::len)
+        });
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum();
+        self.request_id.len()
+            + self.method.len()
+            + self.path.len()
+            + authorizer
+            + template
+            + answer
+            + selected
+            + headers
+            + self.body.len()
+    }
+
+    /// The trace, worded.
+    fn to_trace(&self) -> RequestTrace {
+        let d = &self.draft;
+        let authorizer = d.authorizer.as_ref().map(authorizer_hop);
+        let integration = match (&d.answer, &d.selected) {
+            (Some(answer), Some(selected)) => Some(IntegrationHop {
+                kind: answer.kind.to_owned(),
+                function: answer.function.clone(),
+                answer: match &answer.answer {
+                    Ok(value) => value.clone(),
+                    Err(error) => error.to_json(),
+                },
+                logs: answer.logs.clone(),
+                selected: selected.clone(),
+            }),
+            _ => None,
+        };
+        let stopped = match &d.stopped {
+            Some(StopDraft {
+                hop,
+                reason: Some(reason),
+            }) => Some(Stop {
+                hop: *hop,
+                reason: reason.clone(),
+            }),
+            Some(StopDraft { hop, reason: None }) => Some(Stop {
+                hop: *hop,
+                reason: authorizer.as_ref().map_or_else(
+                    || "the authorizer refused the request".to_owned(),
+                    |a| format!("{}: {}", decision_words(a.decision), a.reason),
+                ),
+            }),
+            // The integration answered, with a server error (a function error selected
+            // a 5xx integration response, or a mock said so).
+            None if self.status.is_server_error() => Some(Stop {
+                hop: Hop::Integration,
+                reason: integration_failure(d, self.status),
+            }),
+            None => None,
+        };
+        RequestTrace {
+            request_id: self.request_id.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            resource: d.resource.clone(),
+            authorizer,
+            template: d.template.clone(),
+            integration,
+            response: ResponseHop {
+                status: self.status.as_u16(),
+                headers: self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: String::from_utf8_lossy(&self.body).into_owned(),
+            },
+            stopped,
+        }
+    }
+}
+
+fn decision_words(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Allow => "allowed",
+        Decision::Deny => "403, the policy denies this method",
+        Decision::Unauthorized => "401",
+        Decision::Error => "500, the authorizer failed",
+    }
+}
+
+fn integration_failure(draft: &Draft, status: StatusCode) -> String {
+    let selected = draft
+        .selected
+        .as_ref()
+        .map(|s| {
+            format!(
+                "; integration response {:?} answered {}",
+                s.key,
+                status.as_u16()
+            )
+        })
+        .unwrap_or_default();
+    match &draft.answer {
+        Some(AnswerDraft {
+            function: Some(function),
+            answer: Err(error),
+            ..
+        }) => format!(
+            "{function} failed with {}: {}{selected}",
+            error.error_type, error.error_message
+        ),
+        _ => format!("the integration answered {}{selected}", status.as_u16()),
+    }
+}
+
+fn authorizer_hop(a: &AuthorizerDraft) -> AuthorizerHop {
+    let (decision, reason, result) = match &a.outcome {
+        AuthorizerOutcome::Decided(result) => {
+            let decision = match result.evaluate(&a.method_arn) {
+                Verdict::Allow => Decision::Allow,
+                Verdict::ExplicitDeny | Verdict::ImplicitDeny => Decision::Deny,
+            };
+            let source = if a.hit {
+                "the cached decision"
+            } else {
+                "the function's policy"
+            };
+            (
+                decision,
+                format!("{source}: {}", result.explain(&a.method_arn)),
+                Some(result),
+            )
+        }
+        AuthorizerOutcome::NotInvoked(reason) => (Decision::Unauthorized, reason.clone(), None),
+        AuthorizerOutcome::Unauthorized => (Decision::Unauthorized, unauthorized_reason(a), None),
+        AuthorizerOutcome::Failed(reason) => (Decision::Error, reason.clone(), None),
+        AuthorizerOutcome::Pending => (
+            Decision::Error,
+            "the authorizer did not decide".to_owned(),
+            None,
+        ),
+    };
+    AuthorizerHop {
+        name: a.name.clone(),
+        function: a.function.clone(),
+        kind: a.kind.to_owned(),
+        event: a.event.clone(),
+        cache: CacheUse {
+            hit: a.hit,
+            ttl_seconds: a.ttl_seconds,
+        },
+        decision,
+        reason,
+        principal_id: result.map(|r| r.principal_id.clone()),
+        policy: result.map(|r| r.policy.clone()),
+        context: result.map(|r| r.context.clone()).unwrap_or_default(),
+        logs: a.logs.clone(),
+    }
+}
+
+/// API Gateway knows only that the function answered `Unauthorized`; the function's own
+/// log says why. A log line is JSON with `fields` (what the Lambdas' subscribers write,
+/// e.g. `{"level":"INFO","fields":{"message":"token refused","reason":"token_expired",
+/// "detail":"..."}}`): the last one with a `reason` gives it.
+fn unauthorized_reason(a: &AuthorizerDraft) -> String {
+    let said = a.logs.iter().rev().find_map(|line| {
+        let value: Value = serde_json::from_str(line).ok()?;
+        let fields = value.get("fields")?;
+        let reason = fields.get("reason")?.as_str()?.to_owned();
+        Some(match fields.get("detail").and_then(Value::as_str) {
+            Some(detail) => format!("{reason} ({detail})"),
+            None => reason,
+        })
+    });
+    match said {
+        Some(said) => format!(
+            "{} answered the error \"Unauthorized\"; its log says: {said}",
+            a.function
+        ),
+        None => format!(
+            "{} answered the error \"Unauthorized\" (its log gives no reason)",
+            a.function
+        ),
+    }
+}
+
+fn lines_weight(lines: &[String]) -> usize {
+    lines.iter().map(String::len).sum()
+}
+
+/// About the length of `value` as JSON, without writing it.
+fn value_weight(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => items.iter().map(value_weight).sum::<usize>() + 2,
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| k.len() + 4 + value_weight(v))
+            .sum::<usize>()
+            .saturating_add(2),
+        _ => 8,
+    }
+}
+
+/// The recent requests, newest last, within [`MAX_TRACES`] and [`MAX_TRACE_BYTES`].
+#[derive(Debug)]
+pub(crate) struct TraceStore {
+    max_traces: usize,
+    max_bytes: usize,
+    inner: Mutex<StoreInner>,
+}
+
+#[derive(Debug, Default)]
+struct StoreInner {
+    traces: VecDeque<(Recorded, usize)>,
+    bytes: usize,
+}
+
+impl Default for TraceStore {
+    fn default() -> Self {
+        TraceStore::new(MAX_TRACES, MAX_TRACE_BYTES)
+    }
+}
+
+impl TraceStore {
+    pub fn new(max_traces: usize, max_bytes: usize) -> Self {
+        TraceStore {
+            max_traces: max_traces.max(1),
+            max_bytes,
+            inner: Mutex::new(StoreInner::default()),
+        }
+    }
+
+    /// Keeps `recorded`, dropping the oldest traces beyond the bounds.
+    pub fn insert(&self, recorded: Recorded) {
+        let weight = recorded.weight();
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.bytes += weight;
+        inner.traces.push_back((recorded, weight));
+        while inner.traces.len() > self.max_traces
+            || (inner.bytes > self.max_bytes && inner.traces.len() > 1)
+        {
+            if let Some((_, dropped)) = inner.traces.pop_front() {
+                inner.bytes -= dropped;
+            }
+        }
+    }
+
+    /// The trace of `request_id`, if it is still kept.
+    pub fn get(&self, request_id: &str) -> Option<RequestTrace> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .traces
+            .iter()
+            .rev()
+            .find(|(r, _)| r.request_id == request_id)
+            .map(|(r, _)| r.to_trace())
+    }
+}
+
+/// The authorizer event as the trace shows it: as sent, but every credential shortened
+/// to `<token {fingerprint}>`. For a TOKEN event that is `authorizationToken`; for a
+/// REQUEST event any header or query string value may be one (an authorizer may read its
+/// credential from any of them), so each is shortened except the values of
+/// [`PLAIN_HEADERS`], which carry none.
+pub fn shown_event(event: &AuthorizerRequest) -> Value {
+    match event {
+        AuthorizerRequest::Token(token) => json!({
+            "type": token.type_,
+            "authorizationToken": shortened(token.authorization_token.as_deref().unwrap_or("")),
+            "methodArn": token.method_arn,
+        }),
+        AuthorizerRequest::Request(_) => {
+            let mut shown = event.to_json().unwrap_or_default();
+            for (field, is_header) in [
+                ("headers", true),
+                ("multiValueHeaders", true),
+                ("queryStringParameters", false),
+                ("multiValueQueryStringParameters", false),
+            ] {
+                let Some(Value::Object(map)) = shown.get_mut(field) else {
+                    continue;
+                };
+                for (name, value) in map.iter_mut() {
+                    if is_header && PLAIN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                        continue;
+                    }
+                    match value {
+                        Value::Array(values) => values
+                            .iter_mut()
+                            .for_each(|v| *v = json!(shortened(v.as_str().unwrap_or("")))),
+                        other => *other = json!(shortened(other.as_str().unwrap_or(""))),
+                    }
+                }
+            }
+            shown
+        }
+    }
+}
+
+/// Request headers no authorizer reads a credential from (fetch metadata, content
+/// negotiation, the client's address), shown as sent in a REQUEST event.
+pub const PLAIN_HEADERS: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "connection",
+    "content-length",
+    "content-type",
+    "host",
+    "origin",
+    "pragma",
+    "referer",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "user-agent",
+    "via",
+    "x-forwarded-for",
+    "x-forwarded-port",
+    "x-forwarded-proto",
+];
+
+fn shortened(credential: &str) -> String {
+    format!("<token {}>", token_fingerprint(credential))
+}
+
+/// The local-only endpoints, on the API's origin and outside every stage:
+/// `GET /.local/trace/{requestId}` and `GET /.local/invocations`. CORS lets the site's
+/// origin (and only it) read them. API Gateway has no such thing: never deploy it.
+pub fn local_app(gateway: Arc<Gateway>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_methods([Method::GET])
+        // Answered to the site's origin only; any other gets no CORS header at all. An
+        // origin that is no header value matches nothing a browser sends.
+        .allow_origin(AllowOrigin::list(
+            HeaderValue::from_str(gateway.site_origin()).ok(),
+        ));
+    Router::new()
+        .route(
+            &format!("{}/trace/{{id}}", request_trace::LOCAL_PREFIX),
+            get(trace),
+        )
+        .route(request_trace::INVOCATIONS_PATH, get(invocations))
+        .layer(cors)
+        .with_state(gateway)
+}
+
+async fn trace(State(gateway): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+    match gateway.trace(&id) {
+        Some(trace) => Json(trace).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": format!(
+                "no trace of request {id}: unknown, or older than the last {MAX_TRACES} requests"
+            )})),
+        )
+            .into_response(),
+    }
+}
+
+async fn invocations(State(gateway): State<Arc<Gateway>>) -> Json<request_trace::Invocations> {
+    Json(gateway.invocations())
+}
+
+/// The invocation count of each function the definition invokes.
+#[derive(Debug)]
+pub(crate) struct Counters(BTreeMap<String, std::sync::atomic::AtomicU64>);
+
+impl Counters {
+    pub fn new<'a>(functions: impl IntoIterator<Item = &'a str>) -> Self {
+        Counters(
+            functions
+                .into_iter()
+                .map(|f| (f.to_owned(), Default::default()))
+                .collect(),
+        )
+    }
+
+    pub fn count(&self, function: &str) {
+        if let Some(counter) = self.0.get(function) {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn get(&self, function: &str) -> u64 {
+        self.0
+            .get(function)
+            .map_or(0, |c| c.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub fn snapshot(&self) -> request_trace::Invocations {
+        request_trace::Invocations(
+            self.0
+                .iter()
+                .map(|(name, c)| (name.clone(), c.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
+
+    fn recorded(id: &str, body: &str) -> Recorded {
+        Recorded {
+            request_id: id.to_owned(),
+            method: "GET".into(),
+            path: "/prod/hello".into(),
+            draft: Draft::default(),
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn the_store_drops_the_oldest_beyond_its_count() {
+        let store = TraceStore::new(2, usize::MAX);
+        for id in ["a", "b", "c"] {
+            store.insert(recorded(id, "{}"));
+        }
+        assert_eq!(store.get("a"), None);
+        assert_eq!(store.get("b").unwrap().request_id, "b");
+        assert_eq!(store.get("c").unwrap().response.body, "{}");
+    }
+
+    #[test]
+    fn the_store_drops_the_oldest_beyond_its_bytes_but_keeps_the_newest() {
+        let big = "x".repeat(600);
+        let store = TraceStore::new(100, 1000);
+        store.insert(recorded("a", &big));
+        store.insert(recorded("b", &big));
+        assert_eq!(store.get("a"), None, "two would exceed 1000 bytes");
+        assert!(store.get("b").is_some());
+        // Alone and over the budget: still kept, until the next one.
+        store.insert(recorded("c", &"y".repeat(5000)));
+        assert_eq!(store.get("b"), None);
+        assert_eq!(store.get("c").unwrap().response.body.len(), 5000);
+    }
+
+    #[test]
+    fn a_token_event_shows_the_token_as_its_fingerprint() {
+        let mut event = ApiGatewayCustomAuthorizerRequest::default();
+        event.type_ = Some("TOKEN".into());
+        event.authorization_token = Some("Bearer a.b.c".into());
+        event.method_arn = Some("arn:x".into());
+        let shown = shown_event(&AuthorizerRequest::Token(event));
+        assert_eq!(
+            shown,
+            json!({"type": "TOKEN", "methodArn": "arn:x",
+                "authorizationToken": format!("<token {}>", token_fingerprint("Bearer a.b.c"))})
+        );
+    }
+
+    #[test]
+    fn a_request_event_shortens_every_value_that_may_be_a_credential() {
+        use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+        let mut event = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
+        event.type_ = Some("REQUEST".into());
+        for (name, value) in [
+            ("authorization", "Bearer secret"),
+            ("x-api-key", "k"),
+            ("accept", "application/json"),
+        ] {
+            event.headers.insert(name, HeaderValue::from_static(value));
+            event
+                .multi_value_headers
+                .insert(name, HeaderValue::from_static(value));
+        }
+        event.query_string_parameters =
+            std::collections::HashMap::from([("token".to_owned(), "q".to_owned())]).into();
+        let shown = shown_event(&AuthorizerRequest::Request(Box::new(event)));
+        let fp = |v: &str| format!("<token {}>", token_fingerprint(v));
+        assert_eq!(
+            shown["headers"]["authorization"],
+            json!(fp("Bearer secret"))
+        );
+        assert_eq!(shown["headers"]["x-api-key"], json!(fp("k")));
+        assert_eq!(shown["headers"]["accept"], json!("application/json"));
+        assert_eq!(
+            shown["multiValueHeaders"]["authorization"],
+            json!([fp("Bearer secret")])
+        );
+        assert_eq!(shown["queryStringParameters"]["token"], json!(fp("q")));
+        assert!(!shown.to_string().contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn an_unauthorized_reason_quotes_the_functions_log() {
+        let draft = |logs: Vec<String>| AuthorizerDraft {
+            name: "A".into(),
+            function: "AuthorizerFunction".into(),
+            kind: "TOKEN",
+            method_arn: "arn:x".into(),
+            ttl_seconds: 0,
+            hit: false,
+            event: None,
+            logs,
+            outcome: AuthorizerOutcome::Unauthorized,
+        };
+        let line = json!({"level": "INFO", "fields": {"message": "token refused",
+            "reason": "token_expired", "detail": "the token expired"}})
+        .to_string();
+        let hop = authorizer_hop(&draft(vec!["not json".into(), line]));
+        assert_eq!(hop.decision, Decision::Unauthorized);
+        assert_eq!(
+            hop.reason,
+            "AuthorizerFunction answered the error \"Unauthorized\"; its log says: token_expired (the token expired)"
+        );
+        assert_eq!(
+            authorizer_hop(&draft(vec![])).reason,
+            "AuthorizerFunction answered the error \"Unauthorized\" (its log gives no reason)"
+        );
+    }
+}
