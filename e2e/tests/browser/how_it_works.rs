@@ -3,6 +3,10 @@
 //! each test also reads itself to check the page shows exactly what the trace holds;
 //! with a deployed config.json (no trace endpoint), the view gives the `sam logs`
 //! commands instead.
+//!
+//! The hop-by-hop tests (hostile name, 401, 403) need the emulator's trace endpoint and
+//! its `Access-Control-Expose-Headers: x-amzn-RequestId`; the keyboard, phone and deployed
+//! tests pass on the page alone.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -235,6 +239,43 @@ async fn a_401_shows_the_hops_up_to_the_authorizer_and_why_it_stopped() {
     assert!(response.contains("Status: 401"), "{response}");
     assert_eq!(page.text_of("response-body").await, trace.response.body);
     page.save_screenshot("how-it-works-401").await;
+    page.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs site/dist and Chromium: run by `cargo xtask test`"]
+async fn a_403_shows_the_deny_policy_that_stopped_it() {
+    // Only example.org's Workspace accounts may be greeted: the authorizer denies this one.
+    let config = local::StackConfig {
+        allowed_hosted_domains: vec!["example.org".to_owned()],
+        ..local::StackConfig::default()
+    };
+    let page = Page::start_with("a_403_shows_the_deny_policy_that_stopped_it", config).await;
+    page.sign_in_locally("Jane Doe", "jane@example.com").await;
+    page.wait_for_state("forbidden").await;
+    page.open_how_it_works().await;
+    page.wait_for_trace().await;
+    let trace = trace_of(&page, &shown_request_id(&page).await).await;
+    let stop = trace
+        .stopped
+        .as_ref()
+        .expect("the trace says where it stopped");
+    let authorizer = page.text_of("hop-authorizer").await;
+    assert!(
+        authorizer.contains(&format!("Stopped here: {}", stop.reason)),
+        "{authorizer}"
+    );
+    assert!(
+        authorizer.contains("Decision: Deny: the policy does not allow this method (403)"),
+        "{authorizer}"
+    );
+    let policy: Value = serde_json::from_str(&page.text_of("authorizer-policy").await).unwrap();
+    assert_eq!(policy["Statement"][0]["Effect"], "Deny");
+    assert_eq!(
+        page.text_of("hop-template").await,
+        format!("{}Not reached. The request stopped at hop 2.", HEADINGS[2])
+    );
+    assert!(page.text_of("hop-response").await.contains("Status: 403"));
     page.finish().await;
 }
 
