@@ -16,8 +16,30 @@
 //!   (never `authorizer` or `hello`): `local` implements the trait for them, in process
 //!   or as built binaries (`lambda-runners`).
 //!
+//! - [`trace`]: the trace of every request it serves (a [`request_trace::RequestTrace`]:
+//!   the authorizer's event with every credential as a fingerprint, its decision and why,
+//!   the cache, the request template's source and output, the function's answer and log
+//!   lines, the integration response, the response as sent, where it stopped), the last
+//!   [`trace::MAX_TRACES`] of them, and the invocations of each function.
+//!
 //! The hop-by-hop log is written under the target `local::hop`, the one the
 //! `local-stack` command's `RUST_LOG=local=info` (its default) shows.
+//!
+//! ## The local-only endpoints
+//! [`trace::local_app`] serves, on the API's origin and outside every stage (a stage name
+//! cannot start with `.`), for the page's "How it works" view:
+//!
+//! | endpoint | answer |
+//! |---|---|
+//! | `GET /.local/trace/{requestId}` | the [`request_trace::RequestTrace`] of the request whose `x-amzn-RequestId` that is; 404 `{"message": ...}` when unknown or no longer kept |
+//! | `GET /.local/invocations` | [`request_trace::Invocations`]: `{"AuthorizerFunction": 1, "HelloFunction": 2}`, each function of the definition (a cached decision invokes nothing) |
+//!
+//! CORS (tower-http's `CorsLayer`) answers the site's origin ([`gateway::GatewaySettings`]'
+//! `site_origin`) and no other. API Gateway has nothing like them: they are not part of
+//! [`gateway::app`], and the local stack merges them beside it
+//! (`trace::local_app(gateway.clone()).merge(gateway::app(gateway))`). A function's log
+//! lines reach its hop through [`lambda::with_log`]: whatever the runner (or a tracing
+//! layer, `local::function_logs`) passes to [`lambda::log_line`] while the invocation runs.
 //!
 //! ## Test it
 //! ```text
@@ -42,7 +64,9 @@
 //!     clock: apigw::Clock::default(),
 //!     verbose: false,
 //! }));
-//! let _router: axum::Router = apigw::gateway::app(gateway);
+//! // The stage; the local stack adds the trace endpoints beside it.
+//! let _router: axum::Router =
+//!     apigw::trace::local_app(gateway.clone()).merge(apigw::gateway::app(gateway));
 //! # Ok(()) }
 //! ```
 

@@ -152,6 +152,47 @@ fn every_cors_header_is_the_site_origin_literal() {
     );
 }
 
+/// The page reads `x-amzn-RequestId` from every answer of GET /hello (to ask the local
+/// stack for that request's trace, or to name it in `sam logs`); a browser hides it unless
+/// the response exposes it, and API Gateway sends a method response header only when
+/// the method response declares it.
+#[test]
+fn every_answer_the_page_reads_exposes_the_request_id() {
+    let api = load("openapi.yaml");
+    let get_hello = get(&api, &["paths", "/hello", "get"]);
+    let mut exposed = Vec::new();
+    let responses = get(get_hello, &["x-amazon-apigateway-integration", "responses"]);
+    for (_, response) in responses.as_mapping().unwrap() {
+        exposed.push(text(
+            response,
+            &[
+                "responseParameters",
+                "method.response.header.Access-Control-Expose-Headers",
+            ],
+        ));
+        let status = text(response, &["statusCode"]);
+        get(
+            get_hello,
+            &["responses", status, "headers", "Access-Control-Expose-Headers"],
+        );
+    }
+    let gateway = get(&api, &["x-amazon-apigateway-gateway-responses"]);
+    for (_, response) in gateway.as_mapping().unwrap() {
+        exposed.push(text(
+            response,
+            &[
+                "responseParameters",
+                "gatewayresponse.header.Access-Control-Expose-Headers",
+            ],
+        ));
+    }
+    assert_eq!(exposed.len(), 2 + 4);
+    assert!(
+        exposed.iter().all(|e| *e == "'x-amzn-RequestId'"),
+        "{exposed:?}"
+    );
+}
+
 #[test]
 fn integrations_name_the_functions_the_template_defines() {
     let api = load("openapi.yaml");
