@@ -1,17 +1,20 @@
 //! Headless Chromium under Debian's `chromedriver`, driven with fantoccini.
 //!
-//! fantoccini speaks W3C WebDriver; three things the tests need are chromedriver's own
+//! fantoccini speaks W3C WebDriver; a few things the tests need are chromedriver's own
 //! endpoints, which it has no method for, so they go through its
 //! [`Client::issue_cmd`](fantoccini::Client::issue_cmd) as a [`SessionCommand`]:
-//! the browser's console (`/se/log`, enabled by `goog:loggingPrefs`), a script run before
-//! each page's own (DevTools' `Page.addScriptToEvaluateOnNewDocument` through
-//! `/goog/cdp/execute`), and an element's accessible name (W3C `computedlabel`).
+//! the browser's console (`/se/log`, enabled by `goog:loggingPrefs`), DevTools commands
+//! through `/goog/cdp/execute` (a script run before each page's own, a phone-sized
+//! viewport, a screenshot of the whole page), and an element's accessible name (W3C
+//! `computedlabel`).
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -300,15 +303,81 @@ impl Browser {
     /// Runs `script` in every page loaded from now on, before the page's own scripts
     /// (DevTools' `Page.addScriptToEvaluateOnNewDocument`).
     pub async fn before_each_page(&self, script: &str) -> Result<()> {
-        let command = json!({
-            "cmd": "Page.addScriptToEvaluateOnNewDocument",
-            "params": { "source": script },
-        });
+        self.devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": script }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// A DevTools command through chromedriver; its result.
+    async fn devtools(&self, cmd: &str, params: Value) -> Result<Value> {
+        let command = json!({ "cmd": cmd, "params": params });
         self.client
             .issue_cmd(SessionCommand::post("goog/cdp/execute", command))
             .await
-            .map(drop)
-            .map_err(failed("POST goog/cdp/execute"))
+            .map_err(failed(format!("POST goog/cdp/execute {cmd}")))
+    }
+
+    /// Lays the page out as a phone of `width` x `height` CSS pixels would (DevTools'
+    /// `Emulation.setDeviceMetricsOverride`, mobile: the viewport meta tag applies).
+    /// A window resize would not do: Chromium keeps windows wider than small phones.
+    pub async fn emulate_phone(&self, width: u32, height: u32) -> Result<()> {
+        self.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true }),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Presses and releases `key` (a character or a [`fantoccini::key::Key`]) wherever the
+    /// focus is, as a keyboard does: no element is targeted.
+    pub async fn press(&self, key: impl Into<char>) -> Result<()> {
+        let key = key.into();
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client
+            .perform_actions(keys)
+            .await
+            .map_err(failed(format!("press {key:?}")))
+    }
+
+    /// Saves a PNG of the whole page, beyond the viewport (DevTools'
+    /// `Page.captureScreenshot` clipped to the content's size, as Puppeteer's full-page
+    /// screenshots do).
+    pub async fn full_page_screenshot(&self, path: &Path) -> Result<()> {
+        let metrics = self.devtools("Page.getLayoutMetrics", json!({})).await?;
+        let size = &metrics["cssContentSize"];
+        let (Some(width), Some(height)) = (size["width"].as_f64(), size["height"].as_f64()) else {
+            return Err(Error::UnexpectedAnswer {
+                command: "Page.getLayoutMetrics".into(),
+                value: metrics,
+            });
+        };
+        let shot = self
+            .devtools(
+                "Page.captureScreenshot",
+                json!({
+                    "format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 },
+                }),
+            )
+            .await?;
+        let png = shot["data"]
+            .as_str()
+            .and_then(|data| base64::engine::general_purpose::STANDARD.decode(data).ok())
+            .ok_or_else(|| Error::UnexpectedAnswer {
+                command: "Page.captureScreenshot".into(),
+                value: json!({ "keys": shot.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()) }),
+            })?;
+        std::fs::write(path, png).map_err(|source| Error::Save {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// Resizes the browser window (CSS pixels).

@@ -52,12 +52,17 @@ async fn site_is_served_with_a_config_pointing_at_the_local_stack() {
     .await;
     assert_eq!(config.status, StatusCode::OK);
     assert_eq!(config.header("content-type"), Some("application/json"));
+    // Traces are served on the API's own origin (request-trace), outside the stage.
+    let api_url = stack.api_url();
+    let (api_origin, _stage) = api_url.rsplit_once('/').unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&config.body).unwrap(),
         serde_json::json!({
             "apiUrl": stack.api_url(),
             "googleClientId": null,
             "localSignInUrl": stack.idp_url(),
+            "traceUrl": api_origin,
+            "stackName": null,
         })
     );
     let index = read(client().get(format!("{site}/")).send().await.unwrap()).await;

@@ -1,6 +1,9 @@
 //! The page's view (Leptos, client-side). It renders [`Model`] and turns clicks, form
 //! submissions and Google's callback into the model's events; the decisions live in
-//! `state.rs`.
+//! `state.rs`. After every call, "How it works" renders what `hops.rs` makes of it.
+//!
+//! Every text goes into the page as text nodes (Leptos never parses a string as HTML
+//! here), and nothing sets a `style` attribute: the site's policy forbids inline styles.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -9,7 +12,8 @@ use leptos::task::spawn_local;
 use crate::browser;
 use crate::config::SiteConfig;
 use crate::gis;
-use crate::state::{HelloRequest, Model, Phase};
+use crate::hops::{self, Answer, Call, HopView, Part, Reach, Source};
+use crate::state::{HelloOutcome, HelloRequest, Model, Phase};
 
 /// Mounts the page into `<body>`.
 pub fn start() {
@@ -38,6 +42,17 @@ struct Page {
     google: RwSignal<Google>,
     status: NodeRef<html::Div>,
     sign_in_heading: NodeRef<html::H2>,
+    /// The last call the model took, with its request's number; `None` while a call is
+    /// under way or nobody is signed in.
+    call: RwSignal<Option<(u64, Call)>>,
+    /// Where hops 2 to 4 of that call come from.
+    source: RwSignal<Source>,
+}
+
+/// The browser's clock, seconds since the Unix epoch.
+fn now_seconds() -> i64 {
+    // Milliseconds as an f64: whole seconds fit exactly.
+    (js_sys::Date::now() / 1000.0) as i64
 }
 
 impl Page {
@@ -84,15 +99,52 @@ impl Page {
         else {
             return;
         };
+        self.call.set(None);
         spawn_local(async move {
-            let outcome = browser::get_hello(&url, &request.token).await;
-            self.model
-                .update(|m| m.hello_answered(request.id, &outcome));
+            let sent_at = now_seconds();
+            let answer = browser::get_hello(&url, &request.token).await;
+            let outcome = answer
+                .as_ref()
+                .map_or(HelloOutcome::Unreachable, Answer::outcome);
+            let taken = self
+                .model
+                .try_update(|m| m.hello_answered(request.id, &outcome))
+                .unwrap_or(false);
+            if taken {
+                self.explain(
+                    request.id,
+                    Call::new(request.token.as_str(), sent_at, answer),
+                );
+            }
             // The form or button that started this is gone: put focus on the result.
             if let Some(status) = self.status.get_untracked() {
                 let _ = status.focus();
             }
         });
+    }
+
+    /// Shows how call `id` went: at once what the page has, then (locally) the trace.
+    fn explain(self, id: u64, call: Call) {
+        let Some((source, fetch)) = self
+            .config
+            .with_untracked(|c| c.as_ref().map(|config| hops::source_for(config, &call)))
+        else {
+            return;
+        };
+        self.source.set(source);
+        self.call.set(Some((id, call)));
+        if let Some(fetch) = fetch {
+            spawn_local(async move {
+                let source = match browser::get_trace(&fetch.url, &fetch.request_id).await {
+                    Ok(trace) => Source::Trace(Box::new(trace)),
+                    Err(error) => Source::Failed(error),
+                };
+                // Only if the page still shows that call.
+                if self.call.with_untracked(|c| c.as_ref().map(|(i, _)| *i)) == Some(id) {
+                    self.source.set(source);
+                }
+            });
+        }
     }
 
     /// The local sign-in form was sent.
@@ -126,6 +178,7 @@ impl Page {
 
     fn sign_out(self) {
         self.model.update(Model::sign_out);
+        self.call.set(None);
         if self.google.get_untracked() != Google::Off {
             gis::disable_auto_select();
         }
@@ -149,6 +202,8 @@ fn App() -> impl IntoView {
         google: RwSignal::new(Google::Off),
         status: NodeRef::new(),
         sign_in_heading: NodeRef::new(),
+        call: RwSignal::new(None),
+        source: RwSignal::new(Source::Loading),
     };
     page.configure();
 
@@ -205,6 +260,10 @@ fn App() -> impl IntoView {
                     <LocalSignIn page=page />
                 </Show>
             </section>
+
+            <Show when=move || page.call.with(Option::is_some)>
+                <HowItWorks page=page />
+            </Show>
 
             <div class="actions" hidden=move || !signed_in()>
                 <button id="try-again" type="button" hidden=move || !can_retry() on:click=move |_| page.retry()>
@@ -277,5 +336,96 @@ fn LocalSignIn(
             <input id="email" name="email" type="email" autocomplete="email" required bind:value=email />
             <button id="local-sign-in-button" type="submit">"Sign in"</button>
         </form>
+    }
+}
+
+/// "How it works": the hops of the last call, behind a `<details>` whose summary is the
+/// control (a button to the keyboard and to screen readers, no script needed to open it).
+/// The element stays while the trace arrives, so an open view stays open.
+#[component]
+fn HowItWorks(
+    /// The page's handles.
+    page: Page,
+) -> impl IntoView {
+    let hops = move || {
+        page.call.with(|call| {
+            call.as_ref().map(|(_, call)| {
+                page.source
+                    .with(|source| hops::how_it_works(call, source, now_seconds()))
+                    .hops
+                    .into_iter()
+                    .map(hop_view)
+                    .collect_view()
+            })
+        })
+    };
+    view! {
+        <details id="how-it-works" class="how">
+            <summary>"How it works"</summary>
+            <p class="note">"The hops of this request, in the order it went through them."</p>
+            {hops}
+        </details>
+    }
+}
+
+fn hop_view(hop: HopView) -> impl IntoView {
+    let heading = format!("{}-heading", hop.id);
+    let labelled_by = heading.clone();
+    let reach = match hop.reach {
+        Reach::Passed | Reach::Unseen => None,
+        Reach::Stopped(reason) => Some(
+            view! {
+                <p class="reach stopped"><strong>"Stopped here: "</strong>{reason}</p>
+            }
+            .into_any(),
+        ),
+        Reach::NotReached(reason) => Some(
+            view! {
+                <p class="reach not-reached"><strong>"Not reached. "</strong>{reason}</p>
+            }
+            .into_any(),
+        ),
+    };
+    view! {
+        <section id=hop.id class="hop" aria-labelledby=labelled_by>
+            <h3 id=heading>{hop.title}</h3>
+            {reach}
+            {hop.parts.into_iter().map(part_view).collect_view()}
+        </section>
+    }
+}
+
+fn part_view(part: Part) -> AnyView {
+    match part {
+        Part::Field { label, value } => view! {
+            <p class="field"><span class="label">{label}": "</span>{value}</p>
+        }
+        .into_any(),
+        Part::Note(text) => view! { <p class="note">{text}</p> }.into_any(),
+        // A figure named by its caption (aria-labelledby: Chromium does not name a figure
+        // from its figcaption by itself), so each block has an accessible name; a <pre>
+        // may not carry one (its role is generic).
+        Part::Block { id, label, text } => {
+            let caption = format!("{id}-caption");
+            let labelled_by = caption.clone();
+            view! {
+                <figure class="block" aria-labelledby=labelled_by>
+                    <figcaption id=caption>{label}</figcaption>
+                    <pre id=id>{text}</pre>
+                </figure>
+            }
+            .into_any()
+        }
+        Part::Command { id, label, text } => {
+            let caption = format!("{id}-caption");
+            let labelled_by = caption.clone();
+            view! {
+                <figure class="block command" aria-labelledby=labelled_by>
+                    <figcaption id=caption>{label}</figcaption>
+                    <pre id=id><code>{text}</code></pre>
+                </figure>
+            }
+            .into_any()
+        }
     }
 }

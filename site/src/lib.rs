@@ -12,11 +12,18 @@
 //! ```
 //!
 //! The logic is plain Rust and tested on the host: [`config`] reads `config.json`,
-//! [`state`] is the page's state machine and its messages. The view and the browser
-//! bindings (fetch, Google Identity Services) exist only on wasm32.
+//! [`state`] is the page's state machine and its messages; [`hops`] turns the page's last
+//! call (and, locally, the emulator's trace of it) into the "How it works" view, with
+//! [`token`] decoding the ID token and [`logs`] writing the `sam logs` commands a deployed
+//! page offers instead; [`error`] says what that view could not read. The view and the
+//! browser bindings (fetch, Google Identity Services) exist only on wasm32.
 
 pub mod config;
+pub mod error;
+pub mod hops;
+pub mod logs;
 pub mod state;
+pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

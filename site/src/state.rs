@@ -332,15 +332,17 @@ impl Model {
     }
 
     /// The answer to request `id`. Answers to older requests, or arriving after sign-out,
-    /// change nothing. A 401 drops the token: it will not work again.
-    pub fn hello_answered(&mut self, id: u64, outcome: &HelloOutcome) {
+    /// change nothing. A 401 drops the token: it will not work again. Returns whether the
+    /// answer was taken (so the page shows how *this* request went, never a stale one).
+    pub fn hello_answered(&mut self, id: u64, outcome: &HelloOutcome) -> bool {
         if id != self.request || self.phase != Phase::Loading || !self.signed_in() {
-            return;
+            return false;
         }
         self.phase = outcome.phase();
         if self.phase == Phase::Expired {
             self.token = None;
         }
+        true
     }
 
     /// Forgets the token and returns to signed out (from any state but the unconfigured ones).
@@ -560,7 +562,7 @@ mod tests {
     fn ignores_an_answer_that_arrives_after_sign_out() {
         let (mut model, request) = loading();
         model.sign_out();
-        model.hello_answered(request.id, &answered(200, r#"{"message":"Hello Jane!"}"#));
+        assert!(!model.hello_answered(request.id, &answered(200, r#"{"message":"Hello Jane!"}"#)));
         assert_eq!(model.phase(), &Phase::SignedOut);
     }
 
@@ -572,9 +574,9 @@ mod tests {
         let second = model
             .credential_received(Some(attempt), "d.e.f".into())
             .unwrap();
-        model.hello_answered(first.id, &answered(401, ""));
+        assert!(!model.hello_answered(first.id, &answered(401, "")));
         assert_eq!(model.phase(), &Phase::Loading);
-        model.hello_answered(second.id, &answered(200, r#"{"message":"Hello Dee!"}"#));
+        assert!(model.hello_answered(second.id, &answered(200, r#"{"message":"Hello Dee!"}"#)));
         assert_eq!(model.phase(), &Phase::Greeting("Hello Dee!".into()));
     }
 

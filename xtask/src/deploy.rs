@@ -100,15 +100,16 @@ pub fn parse_outputs(json: &str) -> Result<StackOutputs, String> {
     })
 }
 
-/// The site's runtime configuration for this deployment (the shape `site-config` defines).
-pub fn site_config(outputs: &StackOutputs) -> SiteConfig {
-    SiteConfig::deployed(&outputs.api_url, &outputs.google_client_id)
+/// The site's runtime configuration for this deployment (the shape `site-config` defines);
+/// the stack's name is for the `sam logs` commands the page's "How it works" view prints.
+pub fn site_config(outputs: &StackOutputs, stack_name: &str) -> SiteConfig {
+    SiteConfig::deployed(&outputs.api_url, &outputs.google_client_id, stack_name)
 }
 
 /// `config.json` for this deployment, checked as the page will check it, so a stack
 /// output the page would refuse stops the deploy before anything is uploaded.
-pub fn checked_config_json(outputs: &StackOutputs) -> Result<String, String> {
-    site_config(outputs)
+pub fn checked_config_json(outputs: &StackOutputs, stack_name: &str) -> Result<String, String> {
+    site_config(outputs, stack_name)
         .checked()
         .map(|config| config.to_json())
         .map_err(|e| format!("the stack's outputs make a config.json the page refuses: {e}"))
@@ -271,10 +272,10 @@ pub fn deploy(args: &DeployArgs) -> Result<(), String> {
     }
     if args.dry_run {
         // The placeholders are not URLs, so this one is shown unchecked.
-        let config = site_config(&outputs).to_json();
+        let config = site_config(&outputs, &args.stack_name).to_json();
         println!("# write {SITE_DIST}/config.json:\n{config}");
     } else {
-        let config = checked_config_json(&outputs)?;
+        let config = checked_config_json(&outputs, &args.stack_name)?;
         std::fs::write(format!("{SITE_DIST}/config.json"), &config)
             .map_err(|e| format!("cannot write {SITE_DIST}/config.json: {e}"))?;
     }
@@ -369,14 +370,16 @@ mod tests {
 
     #[test]
     fn site_config_points_at_the_deployed_api_without_local_sign_in() {
-        let written = checked_config_json(&outputs()).unwrap();
+        let written = checked_config_json(&outputs(), "greeting-stack").unwrap();
         let config: serde_json::Value = serde_json::from_str(&written).unwrap();
         assert_eq!(
             config,
             serde_json::json!({
                 "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
                 "googleClientId": "1234-abc.apps.googleusercontent.com",
-                "localSignInUrl": null
+                "localSignInUrl": null,
+                "traceUrl": null,
+                "stackName": "greeting-stack"
             })
         );
     }
@@ -388,7 +391,7 @@ mod tests {
             ..outputs()
         };
         assert_eq!(
-            checked_config_json(&outputs),
+            checked_config_json(&outputs, "greeting-stack"),
             Err("the stack's outputs make a config.json the page refuses: config.json: \"googleClientId\" must look like \"1234-abc.apps.googleusercontent.com\" or be null, not \"1234\"".to_owned())
         );
     }

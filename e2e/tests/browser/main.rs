@@ -17,6 +17,7 @@ mod page;
 
 mod csp;
 mod google_sign_in;
+mod how_it_works;
 mod page_load;
 mod refusals;
 mod sign_in;

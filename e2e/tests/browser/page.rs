@@ -8,6 +8,9 @@ use e2e::scripts::{CSP_RECORDER, GIS_STAND_IN};
 use local::{RunningStack, StackConfig};
 use site_config::SiteConfig;
 
+/// The stack name [`Page::start_with_google`]'s config.json names, as a deploy writes it.
+pub const DEPLOYED_STACK: &str = "greeting-stack";
+
 /// How long a state may take to appear (the first WASM compile is the slowest).
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -34,6 +37,18 @@ fn dist() -> PathBuf {
         dist.display()
     );
     dist
+}
+
+/// `target/screenshots/`: the screenshots a person is meant to look at (the issue's
+/// closing note names them), apart from every test's own.
+fn screenshots_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is target/tmp")
+        .to_path_buf();
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
 }
 
 /// `target/browser-tests/<test>/`, emptied.
@@ -84,8 +99,10 @@ impl Page {
             ..StackConfig::default()
         };
         let stack = local::start(config).await.expect("start the local stack");
-        // As deployed: the Google button (the stand-in answers it), no local sign-in.
-        let config_json = SiteConfig::deployed(&stack.api_url(), local::DEFAULT_CLIENT_ID);
+        // As deployed: the Google button (the stand-in answers it), no local sign-in, no
+        // trace endpoint (the "How it works" view points at the stack's logs instead).
+        let config_json =
+            SiteConfig::deployed(&stack.api_url(), local::DEFAULT_CLIENT_ID, DEPLOYED_STACK);
         // The deployed site's headers, as the stack's own site server sends them.
         let api_origin = reqwest::Url::parse(&stack.api_url())
             .expect("the API's URL")
@@ -201,6 +218,80 @@ impl Page {
         self.shots += 1;
         let path = self.out.join(format!("{:02}-{state}.png", self.shots));
         self.browser.screenshot(&path).await.expect("screenshot");
+    }
+
+    /// Saves the whole page as `target/screenshots/<name>.png` and prints the path.
+    pub async fn save_screenshot(&self, name: &str) -> PathBuf {
+        let path = screenshots_dir().join(format!("{name}.png"));
+        self.browser
+            .full_page_screenshot(&path)
+            .await
+            .expect("full-page screenshot");
+        println!("screenshot: {}", path.display());
+        path
+    }
+
+    /// The exact text of the element `id` (`textContent`: every character, no layout).
+    pub async fn text_of(&self, id: &str) -> String {
+        let text = self
+            .browser
+            .execute_with(
+                "const e = document.getElementById(arguments[0]); return e ? e.textContent : null",
+                vec![serde_json::json!(id)],
+            )
+            .await
+            .expect("read textContent");
+        match text {
+            serde_json::Value::String(text) => text,
+            _ => panic!("no element #{id} on the page"),
+        }
+    }
+
+    /// Opens "How it works" by clicking its summary (found by its accessible name).
+    pub async fn open_how_it_works(&self) {
+        let summary = self
+            .browser
+            .by_label("summary", "How it works")
+            .await
+            .expect("the How it works control");
+        summary.click().await.expect("click How it works");
+        assert!(
+            self.how_it_works_is_open().await,
+            "clicking did not open it"
+        );
+    }
+
+    /// Whether the "How it works" `<details>` is open.
+    pub async fn how_it_works_is_open(&self) -> bool {
+        self.browser
+            .execute("const d = document.getElementById('how-it-works'); return !!(d && d.open)")
+            .await
+            .expect("read details.open")
+            == serde_json::json!(true)
+    }
+
+    /// Waits until the view has read the local stack's trace (or failed to).
+    pub async fn wait_for_trace(&self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let loading = self
+                .browser
+                .execute(
+                    "const d = document.getElementById('how-it-works'); \
+                     return !d || d.textContent.includes(\"Reading this request's trace\")",
+                )
+                .await
+                .expect("read the view");
+            if loading == serde_json::json!(false) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page never read the request's trace; see {}",
+                self.out.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The console lines since the last call, also appended to `console.log`.
