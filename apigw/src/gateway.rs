@@ -701,8 +701,7 @@ impl Gateway {
         } else {
             None
         };
-        let event =
-AuthorizerRequest::Request(
+        let event = AuthorizerRequest::Request(
             Box::new(self.request_event(call, found, method_arn)),
             call.header_names.clone().unwrap_or_default(),
         );
