@@ -276,8 +276,6 @@ impl GatewayError {
 /// One request as the stage sees it.
 struct Call {
     request_id: String,
-    /// The first 8 characters of the request ID, to tie log lines together.
-    tag: String,
     method: String,
     /// The full path, with the stage (`/prod/hello`).
     path: String,
@@ -293,8 +291,8 @@ struct Call {
     extended_request_id: String,
     /// When the request arrived (the gateway's clock), ms since the epoch.
     request_time_ms: u64,
-    /// `HTTP/1.1`, ...
-    protocol: String,
+    /// The request's HTTP version, for `$context.protocol`.
+    version: axum::http::Version,
     /// The matched resource's ID, once routed (for gateway responses' templates).
     resource_id: OnceLock<String>,
     started: Instant,
@@ -318,7 +316,6 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
     let request_id = uuid::Uuid::new_v4().to_string();
     let query_all = parse_query(parts.uri.query());
     let mut call = Call {
-        tag: request_id[..8].to_owned(),
         request_id,
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
@@ -330,7 +327,7 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         header_names,
         extended_request_id: apigw_id(),
         request_time_ms: gateway.clock.epoch_ms(),
-        protocol: format!("{:?}", parts.version),
+        version: parts.version,
         resource_id: OnceLock::new(),
         started: Instant::now(),
         logging: tracing::enabled!(target: "local::hop", tracing::Level::INFO),
@@ -1133,7 +1130,7 @@ impl Gateway {
                 .keys()
                 .find(|name| name.to_ascii_lowercase().starts_with("x-amz-"))
         {
-            tracing::warn!(target: "local::hop", "{} the request template sets $context.requestOverride.header.{}, which would change how API Gateway invokes {function}; the local stack does not emulate that -> 500", call.tag, escape(name));
+            tracing::warn!(target: "local::hop", "{} the request template sets $context.requestOverride.header.{}, which would change how API Gateway invokes {function}; the local stack does not emulate that -> 500", call.tag(), escape(name));
             return Err(GatewayError::ApiConfiguration);
         }
         let set = overrides.request_headers.len()
@@ -1181,7 +1178,7 @@ impl Gateway {
         };
         let status = match overrides.response_status {
             Some(code) => StatusCode::from_u16(code).map_err(|_| {
-                tracing::warn!(target: "local::hop", "{} $context.responseOverride.status {code} is not a status -> 500", call.tag);
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.status {code} is not a status -> 500", call.tag());
                 GatewayError::ApiConfiguration
             })?,
             None => response.status,
@@ -1208,7 +1205,7 @@ impl Gateway {
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(value),
             ) else {
-                tracing::warn!(target: "local::hop", "{} $context.responseOverride.header.{} is not a valid header name and value -> 500", call.tag, escape(name));
+                tracing::warn!(target: "local::hop", "{} $context.responseOverride.header.{} is not a valid header name and value -> 500", call.tag(), escape(name));
                 return Err(GatewayError::ApiConfiguration);
             };
             headers.insert(name, value);
@@ -1226,7 +1223,7 @@ impl Gateway {
     ) -> Result<Rendered, GatewayError> {
         template.render_with_overrides(context).map_err(|e| {
             // Always logged: a template that fails is a bug in openapi.yaml.
-            tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag, escape(&e.to_string()));
+            tracing::warn!(target: "local::hop", "{} {what} failed: {} -> 500", call.tag(), escape(&e.to_string()));
             // The request template is its own hop; a response template is the integration's.
             let hop = if what == "request template" {
                 Hop::Template
@@ -1288,7 +1285,7 @@ impl Gateway {
             None => default_gateway_template(),
         };
         let body = template.render(&context).unwrap_or_else(|e| {
-            tracing::warn!(target: "local::hop", "{} gateway response template failed: {}", call.tag, escape(&e.to_string()));
+            tracing::warn!(target: "local::hop", "{} gateway response template failed: {}", call.tag(), escape(&e.to_string()));
             String::new()
         });
 
@@ -1350,7 +1347,7 @@ impl Gateway {
     fn hop(&self, call: &Call, line: impl FnOnce() -> String) {
         if call.logging {
             // Paths, principals, context values and Lambda answers come from clients.
-            tracing::info!(target: "local::hop", "{} {}", call.tag, escape(&line()));
+            tracing::info!(target: "local::hop", "{} {}", call.tag(), escape(&line()));
         }
     }
 }
@@ -1368,12 +1365,18 @@ impl Gateway {
             deployment_id: self.deployment_id.clone(),
             extended_request_id: call.extended_request_id.clone(),
             request_time_epoch_ms: call.request_time_ms,
-            protocol: call.protocol.clone(),
+            // `HTTP/1.1`, as API Gateway writes it.
+            protocol: format!("{:?}", call.version),
         }
     }
 }
 
 impl Call {
+    /// The first 8 characters of the request ID, to tie log lines together.
+    fn tag(&self) -> &str {
+        &self.request_id[..8]
+    }
+
     /// A header name as the client spelled it (lower case when not recorded).
     fn spell<'a>(&'a self, name: &'a HeaderName) -> &'a str {
         crate::header_names::spell(self.header_names.as_ref(), name.as_str())
