@@ -632,15 +632,15 @@ impl Gateway {
         event.type_ = Some("TOKEN".to_owned());
         event.authorization_token = Some(token.to_owned());
         event.method_arn = Some(method_arn.to_owned());
+        let event = AuthorizerRequest::Token(event);
         if self.verbose {
+            // Never log a whole credential: the trace's fingerprints.
             self.hop(call, || {
-                let shown = json!({"type": "TOKEN", "methodArn": method_arn,
-                    "authorizationToken": format!("<token {}>", fingerprint(token))});
-                format!("    authorizer {name} event {shown}")
+                format!("    authorizer {name} event {}", shown_event(&event))
             });
         }
         let result = Arc::new(
-            self.invoke_authorizer(call, name, &def.function, AuthorizerRequest::Token(event))
+            self.invoke_authorizer(call, name, &def.function, event)
                 .await?,
         );
         Ok((result.clone(), self.store(ttl, name, token, result, now)))
