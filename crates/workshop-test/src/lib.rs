@@ -346,6 +346,9 @@ mod tests {
             .unwrap(),
             ["--no-site", "--authorizer-ttl", "0"]
         );
-        assert!(stack_arguments(&argv("python3 -m http.server")).is_err());
+        assert_eq!(
+            stack_arguments(&argv("python3 -m http.server")).unwrap_err(),
+            "a stack block runs `cargo xtask demo` or `cargo run -p local --bin local-stack`, not \"python3 -m http.server\""
+        );
     }
 }
