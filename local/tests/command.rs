@@ -36,6 +36,24 @@ fn help_lists_the_ports_the_site_and_the_modes() {
     }
 }
 
+/// Sends the stack SIGTERM, as Ctrl-C or a service manager would, and waits for it to exit.
+async fn stop_with_sigterm(child: std::process::Child) -> std::process::Output {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("stopped within 20 s of SIGTERM")
+        .unwrap()
+        .unwrap()
+}
+
 /// The word after `label` on the banner line that starts with it.
 fn banner_url(banner: &[String], label: &str) -> String {
     let line = banner
@@ -115,20 +133,7 @@ async fn prints_the_urls_serves_logs_hops_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
-    let output = tokio::time::timeout(Duration::from_secs(20), waiting)
-        .await
-        .expect("stopped within 20 s of SIGTERM")
-        .unwrap()
-        .unwrap();
+    let output = stop_with_sigterm(child).await;
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -221,20 +226,7 @@ async fn a_definition_beside_its_template_runs_the_templates_function_as_a_built
         .unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::FORBIDDEN);
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
-    let output = tokio::time::timeout(Duration::from_secs(20), waiting)
-        .await
-        .expect("stopped within 20 s of SIGTERM")
-        .unwrap()
-        .unwrap();
+    let output = stop_with_sigterm(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
