@@ -33,8 +33,18 @@ where
 
 /// Makes [`layer`] the process's global subscriber unless one is already set (then
 /// nothing happens: a subscriber set before, without the layer, keeps no function logs).
+///
+/// Callers wait until the first call has finished: `set_global_default` refuses a second
+/// caller at once, while the first is still registering, and a callsite first hit in that
+/// window (a stack started by a parallel test) would cache "disabled" for good. The
+/// interest cache is rebuilt afterwards for the same reason.
 pub fn install() {
-    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer()));
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer()));
+        tracing::callsite::rebuild_interest_cache();
+    });
 }
 
 /// See [`layer`].
