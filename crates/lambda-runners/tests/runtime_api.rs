@@ -11,12 +11,20 @@ use lambda_runners::runtime_api::{INVALID_REQUEST_ID, LambdaProcess, Outcome};
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A "bootstrap" that never calls the Runtime API (so the test can).
+/// A "bootstrap" that never calls the Runtime API (so the test can). Written once for
+/// the whole binary: rewritten by each test, one test's write could be open while
+/// another forks, and exec then fails with "Text file busy" (ETXTBSY).
 fn sleeper() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("lambda-runners-sleeper-{}", std::process::id()));
-    std::fs::write(&path, "#!/bin/sh\nexec sleep 60\n").unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    static SLEEPER: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    SLEEPER
+        .get_or_init(|| {
+            let path =
+                std::env::temp_dir().join(format!("lambda-runners-sleeper-{}", std::process::id()));
+            std::fs::write(&path, "#!/bin/sh\nexec sleep 60\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        })
+        .clone()
 }
 
 #[tokio::test]
