@@ -190,7 +190,9 @@ impl Gateway {
 
 /// The emulator's HTTP service: every path goes through [`Gateway`].
 pub fn app(gateway: Arc<Gateway>) -> Router {
-    Router::new().fallback(handle).with_state(gateway)
+    Router::new()
+        .fallback(|State(gateway): State<Arc<Gateway>>, request: Request| handle(gateway, request))
+        .with_state(gateway)
 }
 
 /// API Gateway's own refusals and failures (gateway responses).
@@ -302,7 +304,10 @@ struct Call {
     trace: Recorder,
 }
 
-async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+/// Serves one request on `gateway`'s stage: what [`app`] does for every path, for a
+/// server that routes to the stage itself (without a router in between, which costs
+/// a lookup and a clone per request).
+pub async fn handle(gateway: Arc<Gateway>, request: Request) -> Response {
     let source_ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -402,7 +407,7 @@ impl Gateway {
             path: call.path,
             draft: call.trace.into_draft(),
             status: response.status(),
-            headers: response.headers().clone(),
+            headers: crate::trace::header_lines(response.headers()),
         });
         response
     }
@@ -500,7 +505,7 @@ impl Gateway {
             ),
         };
         match self
-            .integrate(call, &found.operation.integration, &context)
+            .integrate(call, &found.operation.integration, context)
             .await
         {
             Ok(response) => response,
@@ -955,7 +960,7 @@ impl Gateway {
         &self,
         call: &Call,
         integration: &Integration,
-        context: &RenderContext,
+        context: RenderContext,
     ) -> Result<Response, GatewayError> {
         // No Content-Type counts as application/json, as in API Gateway.
         let content_type = header_text(&call.headers, header::CONTENT_TYPE.as_str())
@@ -972,7 +977,7 @@ impl Gateway {
         let payload = match integration.request_templates.get(&content_type) {
             Some(template) => {
                 let rendered =
-                    self.render_with_overrides(call, "request template", template, context)?;
+                    self.render_with_overrides(call, "request template", template, &context)?;
                 self.hop(call, || {
                     format!("    request template -> {}", rendered.body.trim_end())
                 });
@@ -1008,7 +1013,7 @@ impl Gateway {
                     .ok()
                     .and_then(|v| v.get("statusCode").map(|s| s.to_string()))
                     .unwrap_or_else(|| "200".to_owned());
-                call.trace.answer(None, Ok(Value::Null), Vec::new());
+                call.trace.answer(None, Ok("null".to_owned()), Vec::new());
                 (Ok(String::new()), Some(status))
             }
             IntegrationKind::Lambda { function } => {
@@ -1065,7 +1070,7 @@ impl Gateway {
                             format!("    {function} -> {value} ({elapsed:.1} ms)")
                         });
                         let body = value.to_string();
-                        call.trace.answer(Some(function), Ok(value), logs);
+                        call.trace.answer(Some(function), Ok(body.clone()), logs);
                         (Ok(body), None)
                     }
                     Err(error) => {
@@ -1155,16 +1160,14 @@ impl Gateway {
         call: &Call,
         response: &IntegrationResponse,
         body: String,
-        context: &RenderContext,
+        mut context: RenderContext,
         overrides: Overrides,
     ) -> Result<Response, GatewayError> {
         let (content_type, body, overrides) = match pick_template(&response.templates) {
             Some((content_type, template)) => {
-                let context = RenderContext {
-                    body,
-                    overrides,
-                    ..context.clone()
-                };
+                // The request's context, moved on: `$input.body` is now the answer.
+                context.body = body;
+                context.overrides = overrides;
                 let rendered =
                     self.render_with_overrides(call, "response template", template, &context)?;
                 call.trace

@@ -5,8 +5,10 @@
 //! (openapi.yaml's TTL) and off (`--authorizer-ttl 0`). Against each: 500 warm-up
 //! requests, then 10,000 `GET /prod/hello` with a valid token over 64 concurrent
 //! keep-alive connections. Every answer must be 200 with the exact greeting; requests/s,
-//! p50 and p99 latency and the server's RSS before and after are printed, and the run is
-//! repeated (3 rounds, median reported). Exits non-zero on any error.
+//! p50 and p99 latency, the server's CPU time per request (its threads' on-CPU time from
+//! /proc, which the load generator's share of the cores does not blur) and its RSS before
+//! and after are printed, and the run is repeated (3 rounds, median reported). Exits
+//! non-zero on any error.
 //!
 //! Options after `--`: `--requests N`, `--concurrency N`, `--rounds N`; the environment
 //! variable `LOCAL_STACK_BIN` runs another `local-stack` build.
@@ -289,6 +291,20 @@ async fn connect(authority: &str) -> Option<hyper::client::conn::http1::SendRequ
     Some(sender)
 }
 
+/// The on-CPU time of all the process's threads so far (the first field of each
+/// thread's /proc schedstat, in ns): the server's threads live as long as it does.
+fn cpu_time(child: &Child) -> Duration {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{}/task", child.id())) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = threads
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
 /// The process's resident set size in MiB, from /proc.
 fn rss_mib(child: &Child) -> f64 {
     std::fs::read_to_string(format!("/proc/{}/status", child.id()))
@@ -307,6 +323,8 @@ struct Row {
     rps: Vec<f64>,
     p50: Vec<Duration>,
     p99: Vec<Duration>,
+    /// Server CPU time per request, µs.
+    cpu_us: Vec<f64>,
     errors: usize,
     rss_before: f64,
     rss_after: f64,
@@ -332,6 +350,7 @@ async fn run(options: &Options) -> bool {
             rps: Vec::new(),
             p50: Vec::new(),
             p99: Vec::new(),
+            cpu_us: Vec::new(),
             errors: 0,
             rss_before: rss_mib(&target.child),
             rss_after: 0.0,
@@ -340,15 +359,20 @@ async fn run(options: &Options) -> bool {
     // Rounds interleave the targets, so a slow moment of the machine hits all of them.
     for round in 1..=options.rounds {
         for (target, row) in targets.iter().zip(rows.iter_mut()) {
+            let cpu_before = cpu_time(&target.child);
             let m = load(target, options.requests, options.concurrency).await;
+            let cpu_us = (cpu_time(&target.child) - cpu_before).as_secs_f64() * 1e6
+                / options.requests as f64;
             eprintln!(
-                "  round {round}: {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
+                "  round {round}: {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU {:>5.1} µs/req  errors {}",
                 target.name,
                 m.rps(),
                 m.percentile(0.50).as_secs_f64() * 1000.0,
                 m.percentile(0.99).as_secs_f64() * 1000.0,
+                cpu_us,
                 m.errors
             );
+            row.cpu_us.push(cpu_us);
             row.rps.push(m.rps());
             row.p50.push(m.percentile(0.50));
             row.p99.push(m.percentile(0.99));
@@ -361,19 +385,20 @@ async fn run(options: &Options) -> bool {
 
     let bare = median_f64(&rows[0].rps);
     println!(
-        "\n| server | requests/s (median of {}) | vs bare | p50 ms | p99 ms | errors | RSS before → after (MiB) |",
+        "\n| server | requests/s (median of {}) | vs bare | p50 ms | p99 ms | server CPU µs/request | errors | RSS before → after (MiB) |",
         options.rounds
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for row in &rows {
         let rps = median_f64(&row.rps);
         println!(
-            "| {} | {:.0} | {:.2}x | {:.2} | {:.2} | {} | {:.1} → {:.1} |",
+            "| {} | {:.0} | {:.2}x | {:.2} | {:.2} | {:.1} | {} | {:.1} → {:.1} |",
             row.name,
             rps,
             rps / bare,
             median_duration(&row.p50).as_secs_f64() * 1000.0,
             median_duration(&row.p99).as_secs_f64() * 1000.0,
+            median_f64(&row.cpu_us),
             row.errors,
             row.rss_before,
             row.rss_after
