@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use mapping::Template;
 use regex::Regex;
 use serde::Deserialize;
@@ -91,6 +91,22 @@ pub(crate) struct Integration {
     pub timeout: Duration,
 }
 
+impl Integration {
+    /// Whether any of its templates (request, or a response's, which renders with the
+    /// same request) may read `$input.params` ([`Template::reads_params`]).
+    pub fn reads_params(&self) -> bool {
+        self.request_templates
+            .values()
+            .chain(
+                self.responses
+                    .iter()
+                    .chain(&self.default_response)
+                    .flat_map(|r| r.templates.values()),
+            )
+            .any(Template::reads_params)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum IntegrationKind {
     /// `type: aws` with a Lambda `uri`: the function's logical name (e.g. `HelloFunction`).
@@ -124,8 +140,8 @@ pub(crate) struct IntegrationResponse {
 /// Where a mapped header value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ValueSource {
-    /// `'text'`.
-    Static(String),
+    /// `'text'`, checked once as a header value.
+    Static(HeaderValue),
     /// `stageVariables.name`.
     StageVariable(String),
     /// `method.request.header.name`.
@@ -1071,7 +1087,14 @@ fn value_source(at: &str, source: &Value) -> Result<ValueSource, Problem> {
         }
     };
     if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-        return Ok(ValueSource::Static(text.to_owned()));
+        return HeaderValue::from_str(text)
+            .map(ValueSource::Static)
+            .map_err(|_| {
+                invalid(
+                    at,
+                    format!("the literal '{text}' is not a valid HTTP header value"),
+                )
+            });
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return Ok(ValueSource::StageVariable(name.to_owned()));

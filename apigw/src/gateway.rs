@@ -83,10 +83,12 @@ pub struct Gateway {
     stage: String,
     stage_variables: BTreeMap<String, String>,
     site_origin: String,
+    /// [`Gateway::site_origin`] as a header value, made once.
+    site_origin_header: Option<HeaderValue>,
     functions: BTreeMap<String, Arc<dyn LambdaFunction>>,
     ttl_override: Option<u32>,
     /// By authorizer name, then by token (looked up without copying the token).
-    cache: Mutex<HashMap<String, HashMap<String, CachedDecision>>>,
+    cache: Mutex<HashMap<String, DecisionsByKey>>,
     clock: Clock,
     verbose: bool,
     /// `$context.deploymentId`: one per stage, stable across restarts (a local stack
@@ -106,6 +108,11 @@ impl std::fmt::Debug for Gateway {
             .finish_non_exhaustive()
     }
 }
+
+/// One authorizer's cached decisions, by token (or REQUEST identity values). foldhash
+/// rather than SipHash: a token is ~1 KB, and SipHash over it was half the cost of a
+/// cache hit (perf, load bench); its per-process seed still keeps keys unpredictable.
+type DecisionsByKey = HashMap<String, CachedDecision, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone)]
 struct CachedDecision {
@@ -142,6 +149,7 @@ impl Gateway {
         Gateway {
             stage: settings.stage.clone(),
             stage_variables: settings.stage_variables,
+            site_origin_header: HeaderValue::from_str(&settings.site_origin).ok(),
             site_origin: settings.site_origin,
             functions: settings.functions,
             ttl_override: settings.ttl_override,
@@ -271,6 +279,25 @@ impl GatewayError {
             // As LocalStack answers it (gateway_response.py, IntegrationTimeoutError;
             // not in its AWS-validated snapshots).
             GatewayError::IntegrationTimeout => "InternalServerErrorException",
+        }
+    }
+}
+
+/// How an authorizer's decision was reached, for the hop log (worded only if logged).
+#[derive(Debug, Clone, Copy)]
+enum Reached {
+    CacheHit { ttl: u32 },
+    Invoked { cached_for: Option<u32> },
+}
+
+impl std::fmt::Display for Reached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reached::CacheHit { ttl } => write!(f, "cache hit (TTL {ttl} s)"),
+            Reached::Invoked {
+                cached_for: Some(ttl),
+            } => write!(f, "invoked, cached for {ttl} s"),
+            Reached::Invoked { cached_for: None } => f.write_str("invoked (cache off)"),
         }
     }
 }
@@ -473,6 +500,7 @@ impl Gateway {
             }
         }
 
+        let reads_params = found.operation.integration.reads_params();
         let context = RenderContext {
             authorizer: authorizer_context,
             stage: self.stage.clone(),
@@ -487,10 +515,18 @@ impl Gateway {
             stage_variables: self.stage_variables.clone(),
             body: call.body.clone(),
             path_params: found.path_params,
-            query: call.query.clone(),
+            // Built only for templates that may read them: copying the header map
+            // (a ~1 KB token in it) was the biggest part of building this context
+            // (perf, load bench). `Host` always: `$context.domainName` reads it.
+            query: if reads_params {
+                call.query.clone()
+            } else {
+                BTreeMap::new()
+            },
             headers: call
                 .headers
                 .iter()
+                .filter(|(k, _)| reads_params || *k == header::HOST)
                 .filter_map(|(k, v)| Some((call.spell(k).to_owned(), v.to_str().ok()?.to_owned())))
                 .collect(),
             // Request templates have no $context.error (gateway responses set it).
@@ -592,7 +628,7 @@ impl Gateway {
         header: &str,
         validation: Option<&regex::Regex>,
         method_arn: &str,
-    ) -> Result<(Arc<AuthorizerResult>, String), GatewayError> {
+    ) -> Result<(Arc<AuthorizerResult>, Reached), GatewayError> {
         // A missing, empty or non-text header never reaches the authorizer.
         let token = match header_text(&call.headers, header) {
             Some(token) if !token.trim().is_empty() => token,
@@ -614,7 +650,7 @@ impl Gateway {
         // needs no second match (the same outcome, without scanning a 1 KB token).
         if let Some(result) = self.cached(ttl, name, token, now) {
             call.trace.with_authorizer(|a| a.hit = true);
-            return Ok((result, format!("cache hit (TTL {ttl} s)")));
+            return Ok((result, Reached::CacheHit { ttl }));
         }
         if let Some(pattern) = validation
             && !pattern.is_match(token)
@@ -663,7 +699,7 @@ impl Gateway {
         ttl: u32,
         sources: &[IdentitySource],
         method_arn: &str,
-    ) -> Result<(Arc<AuthorizerResult>, String), GatewayError> {
+    ) -> Result<(Arc<AuthorizerResult>, Reached), GatewayError> {
         let values: Vec<Option<String>> = sources
             .iter()
             .map(|source| self.identity_value(call, found, source))
@@ -697,7 +733,7 @@ impl Gateway {
             let key = Value::from(values.iter().flatten().cloned().collect::<Vec<_>>()).to_string();
             if let Some(result) = self.cached(ttl, name, &key, now) {
                 call.trace.with_authorizer(|a| a.hit = true);
-                return Ok((result, format!("cache hit (TTL {ttl} s)")));
+                return Ok((result, Reached::CacheHit { ttl }));
             }
             Some(key)
         } else {
@@ -719,7 +755,7 @@ impl Gateway {
         );
         let source = match key {
             Some(key) => self.store(ttl, name, &key, result.clone(), now),
-            None => "invoked (cache off)".to_owned(),
+            None => Reached::Invoked { cached_for: None },
         };
         Ok((result, source))
     }
@@ -856,12 +892,14 @@ impl Gateway {
         key: &str,
         result: Arc<AuthorizerResult>,
         now: Instant,
-    ) -> String {
+    ) -> Reached {
         if ttl == 0 {
-            return "invoked (cache off)".to_owned();
+            return Reached::Invoked { cached_for: None };
         }
         self.remember(name, key, result, now + Duration::from_secs(ttl.into()));
-        format!("invoked, cached for {ttl} s")
+        Reached::Invoked {
+            cached_for: Some(ttl),
+        }
     }
 
     async fn invoke_authorizer(
@@ -1325,11 +1363,19 @@ impl Gateway {
     ) {
         for (name, source) in parameters {
             let value = match source {
-                ValueSource::Static(text) => Some(text.as_str()),
+                ValueSource::Static(value) => {
+                    headers.insert(name.clone(), value.clone());
+                    continue;
+                }
+                ValueSource::SiteOrigin => {
+                    if let Some(value) = &self.site_origin_header {
+                        headers.insert(name.clone(), value.clone());
+                    }
+                    continue;
+                }
                 ValueSource::StageVariable(variable) => {
                     self.stage_variables.get(variable).map(String::as_str)
                 }
-                ValueSource::SiteOrigin => Some(self.site_origin.as_str()),
                 ValueSource::RequestHeader(header) => header_text(&call.headers, header),
                 ValueSource::Context(property) => match property.as_str() {
                     "requestId" => Some(call.request_id.as_str()),

@@ -196,11 +196,18 @@ pub(crate) struct Recorded {
 /// to keep and free rather than a map of shared buffers (cloning the response's
 /// `HeaderMap` and freeing the evicted one was ~3% of the server's CPU in the load bench).
 pub(crate) fn header_lines(headers: &HeaderMap) -> String {
-    let mut lines = String::new();
+    let size = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 3)
+        .sum();
+    let mut lines = String::with_capacity(size);
     for (name, value) in headers {
         lines.push_str(name.as_str());
         lines.push_str(": ");
-        lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        match value.to_str() {
+            Ok(text) => lines.push_str(text),
+            Err(_) => lines.push_str(&String::from_utf8_lossy(value.as_bytes())),
+        }
         lines.push('\n');
     }
     lines

@@ -187,3 +187,13 @@ fn a_stage_variable_in_a_gateway_response_header_is_refused_as_aws_documents_non
         "the API definition test.yaml: x-amazon-apigateway-gateway-responses.DEFAULT_4XX: gatewayresponse.header.Access-Control-Allow-Origin: a gateway response header takes a request parameter or a literal ('...' or the site-origin Fn::Sub), not \"stageVariables.siteOrigin\""
     );
 }
+
+#[test]
+fn a_literal_header_value_no_http_header_can_carry_is_refused_at_load() {
+    // A tab is allowed in a header value, a control character is not (RFC 9110 field-value).
+    let yaml = "paths:\n  /a:\n    get:\n      responses: {'200': {description: ok, headers: {X-Y: {schema: {type: string}}}}}\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: '200', responseParameters: {method.response.header.X-Y: \"'a\\x01b'\"}}}}\n";
+    assert_eq!(
+        refusal(yaml),
+        "the API definition test.yaml: paths./a.get.x-amazon-apigateway-integration.responses.\"default\": the literal 'a\u{1}b' is not a valid HTTP header value"
+    );
+}

@@ -269,3 +269,30 @@ fn canonical_file(file: &Path) -> Result<PathBuf, Error> {
     let dir = dir.canonicalize().map_err(|e| fail(e.to_string()))?;
     Ok(dir.join(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn only_the_local_prefix_and_what_is_below_it_skip_the_stage() {
+        for local in [
+            "/.local",
+            "/.local/",
+            "/.local/trace/x",
+            "/.local/invocations",
+        ] {
+            assert!(is_local(local), "{local}");
+        }
+        for stage in [
+            "/prod/hello",
+            "/.localx",
+            "/.locals/trace",
+            "/",
+            "",
+            "/prod/.local",
+        ] {
+            assert!(!is_local(stage), "{stage}");
+        }
+    }
+}

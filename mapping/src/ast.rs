@@ -113,3 +113,69 @@ pub(crate) enum Comparison {
     Gt,
     Ge,
 }
+
+/// Whether rendering `nodes` may read the request's parameters (`$input.params`: path,
+/// query string and headers), so a caller that knows it cannot skips building them.
+/// Conservative: any use of `$input` other than `$input.body`, `$input.json(..)` and
+/// `$input.path(..)` counts (an alias, `#set($i = $input)`, included).
+pub(crate) fn reads_params(nodes: &[Node]) -> bool {
+    nodes.iter().any(|node| match node {
+        Node::Text(_) | Node::Break | Node::Stop => false,
+        Node::Reference(reference) => reference.reads_params(),
+        Node::Set { steps, value, .. } => {
+            steps.iter().any(Step::reads_params) || value.reads_params()
+        }
+        Node::If {
+            branches,
+            otherwise,
+        } => {
+            branches
+                .iter()
+                .any(|(condition, body)| condition.reads_params() || reads_params(body))
+                || reads_params(otherwise)
+        }
+        Node::Foreach { iterable, body, .. } => iterable.reads_params() || reads_params(body),
+        Node::Define { body, .. } => reads_params(body),
+    })
+}
+
+impl Reference {
+    fn reads_params(&self) -> bool {
+        let body_only = match self.steps.first() {
+            Some(Step::Property { name, .. }) => name == "body",
+            Some(Step::Method { name, .. }) => name == "json" || name == "path",
+            _ => false,
+        };
+        (self.root == "input" && !body_only) || self.steps.iter().any(Step::reads_params)
+    }
+}
+
+impl Step {
+    fn reads_params(&self) -> bool {
+        match self {
+            Step::Property { .. } => false,
+            Step::Method { args, .. } => args.iter().any(Expr::reads_params),
+            Step::Index { index, .. } => index.reads_params(),
+        }
+    }
+}
+
+impl Expr {
+    fn reads_params(&self) -> bool {
+        match &self.kind {
+            ExprKind::Str(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => false,
+            ExprKind::Interpolated(nodes) => reads_params(nodes),
+            ExprKind::Reference(reference) => reference.reads_params(),
+            ExprKind::Not(e) => e.reads_params(),
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::Arithmetic(_, a, b)
+            | ExprKind::Range(a, b) => a.reads_params() || b.reads_params(),
+            ExprKind::List(items) => items.iter().any(Expr::reads_params),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .any(|(k, v)| k.reads_params() || v.reads_params()),
+        }
+    }
+}

@@ -207,6 +207,7 @@ pub const REQUEST_TEMPLATE_PATH: &str = "mapping/request.vtl";
 pub struct Template {
     source: String,
     nodes: Vec<ast::Node>,
+    reads_params: bool,
 }
 
 impl Template {
@@ -216,6 +217,7 @@ impl Template {
         let nodes = parser::parse(source, 0).map_err(|pending| pending.locate(source))?;
         Ok(Template {
             source: source.to_owned(),
+            reads_params: ast::reads_params(&nodes),
             nodes,
         })
     }
@@ -262,6 +264,14 @@ impl Template {
             .render(&self.nodes, &mut out)
             .map_err(|pending| pending.locate(&self.source))?;
         Ok(out)
+    }
+
+    /// Whether rendering may read [`RenderContext`]'s `path_params`, `query` and
+    /// `headers` (`$input.params`); when it cannot, a caller may leave them empty (the
+    /// `Host` header aside, which `$context.domainName` reads). Conservative: any use of
+    /// `$input` but `$input.body`, `$input.json(..)` and `$input.path(..)` counts.
+    pub fn reads_params(&self) -> bool {
+        self.reads_params
     }
 
     /// The template's source text.
