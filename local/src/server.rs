@@ -4,10 +4,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use apigw::ClientHeaderNames;
-use axum::Router;
 use tokio::net::TcpListener;
 
-pub use loopback_guard::serve::{Limits, Server, local_addr};
+pub use loopback_guard::serve::{App, Limits, Server, local_addr};
 
 use crate::Error;
 
@@ -23,7 +22,7 @@ pub(crate) async fn bind(name: &'static str, port: u16) -> Result<TcpListener, E
 
 /// Serves the emulator's `app`: each request carries its header names as the client
 /// spelled them ([`apigw::ClientHeaderNames`]).
-pub(crate) fn spawn_api(listener: TcpListener, app: Router, limits: Limits) -> Server {
+pub(crate) fn spawn_api(listener: TcpListener, app: impl App, limits: Limits) -> Server {
     Server::spawn_recording_heads(listener, app, limits, |names, extensions| {
         extensions.insert(ClientHeaderNames::new(names));
     })

@@ -4,15 +4,10 @@
 //! answers only to `127.0.0.1:P`, `localhost:P` and `[::1]:P` (P its own port) refuses
 //! such requests with 403.
 //!
-//! An axum middleware (`from_fn_with_state`), not a hand-written tower service: the
-//! check is one comparison per request.
+//! [`refusal`] is called by the accept loop ([`crate::serve`]) on every request, before
+//! the app: one comparison, with no middleware layer in between.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::log_text::escape;
@@ -45,7 +40,7 @@ impl AllowedHosts {
     }
 
     /// The plain-text body of the 403.
-    fn refusal(&self) -> String {
+    fn refusal_text(&self) -> String {
         format!(
             "Forbidden: this local server answers only to the host names {}, {} and {}; \
              other names are refused (DNS rebinding protection).\n",
@@ -54,15 +49,9 @@ impl AllowedHosts {
     }
 }
 
-/// `router` behind the allowlist for `port` (the port the server is bound to).
-pub fn restrict(router: Router, port: u16) -> Router {
-    router.layer(middleware::from_fn_with_state(
-        Arc::new(AllowedHosts::new(port)),
-        check,
-    ))
-}
-
-async fn check(State(allowed): State<Arc<AllowedHosts>>, request: Request, next: Next) -> Response {
+/// The answer to a request whose `Host` (or absolute-form target) does not name this
+/// server: a plain-text 403, logged; `None` when the request may go on.
+pub fn refusal<B>(allowed: &AllowedHosts, request: &Request<B>) -> Option<Response> {
     // The Host header must name us, and so must an absolute-form target, if any.
     // Read in place: this runs on every request.
     let host = request.headers().get(header::HOST);
@@ -74,7 +63,7 @@ async fn check(State(allowed): State<Arc<AllowedHosts>>, request: Request, next:
             .authority()
             .is_none_or(|a| allowed.allows(a.as_str()));
     if ok {
-        return next.run(request).await;
+        return None;
     }
     let host = host.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // Under `local`, the target the local stack's log filter (`local=info`) shows.
@@ -85,12 +74,12 @@ async fn check(State(allowed): State<Arc<AllowedHosts>>, request: Request, next:
         escape(request.uri().path()),
         escape(host.as_deref().unwrap_or("(none)")),
     );
-    let mut response = (StatusCode::FORBIDDEN, allowed.refusal()).into_response();
+    let mut response = (StatusCode::FORBIDDEN, allowed.refusal_text()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    response
+    Some(response)
 }
 
 #[cfg(test)]
