@@ -81,7 +81,8 @@ const DEFAULT_GATEWAY_TEMPLATE: &str = "{\"message\":$context.error.messageStrin
 pub struct Gateway {
     definition: Arc<ApiDefinition>,
     stage: String,
-    stage_variables: BTreeMap<String, String>,
+    /// Shared with every request's template context.
+    stage_variables: Arc<BTreeMap<String, String>>,
     site_origin: String,
     /// [`Gateway::site_origin`] as a header value, made once.
     site_origin_header: Option<HeaderValue>,
@@ -148,7 +149,7 @@ impl Gateway {
     pub fn new(settings: GatewaySettings) -> Self {
         Gateway {
             stage: settings.stage.clone(),
-            stage_variables: settings.stage_variables,
+            stage_variables: Arc::new(settings.stage_variables),
             site_origin_header: HeaderValue::from_str(&settings.site_origin).ok(),
             site_origin: settings.site_origin,
             functions: settings.functions,
@@ -480,7 +481,7 @@ impl Gateway {
         };
         call.trace.resource(&found.route.path);
 
-        let mut authorizer_context = BTreeMap::new();
+        let mut authorizer_context = Arc::default();
         if let Some(name) = &found.operation.authorizer {
             // The resource part without a trailing slash (`/hello/` is `/hello`, see
             // `ApiDefinition::find`), so a policy for `.../GET/hello` covers both. Not
@@ -556,7 +557,7 @@ impl Gateway {
         found: &RouteMatch<'_>,
         name: &str,
         method_arn: &str,
-    ) -> Result<BTreeMap<String, String>, GatewayError> {
+    ) -> Result<Arc<BTreeMap<String, String>>, GatewayError> {
         let Some(def) = self.definition.authorizers.get(name) else {
             call.trace.stop(
                 Hop::Authorizer,
@@ -607,11 +608,7 @@ impl Gateway {
             )
         });
         match verdict {
-            Verdict::Allow => {
-                let mut context = result.context.clone();
-                context.insert("principalId".to_owned(), result.principal_id.clone());
-                Ok(context)
-            }
+            Verdict::Allow => Ok(result.template_context()),
             Verdict::ExplicitDeny => Err(GatewayError::AccessDenied { explicit: true }),
             Verdict::ImplicitDeny => Err(GatewayError::AccessDenied { explicit: false }),
         }
@@ -861,7 +858,11 @@ impl Gateway {
         event.query_string_parameters = single.into();
         event.multi_value_query_string_parameters = multi.into();
         event.path_parameters = found.path_params.clone().into_iter().collect();
-        event.stage_variables = self.stage_variables.clone().into_iter().collect();
+        event.stage_variables = self
+            .stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         event.request_context = context;
         event
     }

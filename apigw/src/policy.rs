@@ -6,6 +6,7 @@
 //! an explicit Deny wins over any Allow and no matching Allow is an implicit deny.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
@@ -24,6 +25,10 @@ pub struct AuthorizerResult {
     pub context: BTreeMap<String, String>,
     /// `policyDocument` as the function returned it, for the request's trace.
     pub policy: Value,
+    /// [`AuthorizerResult::context`] with `principalId`: what templates read as
+    /// `$context.authorizer`, made once per decision and shared by every request the
+    /// cached decision allows.
+    template_context: Arc<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,12 +82,12 @@ impl AuthorizerResult {
             .map(|(i, s)| statement(s).map_err(|e| format!("Statement[{i}]: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
 
-        Ok(AuthorizerResult {
+        Ok(AuthorizerResult::new(
             principal_id,
             statements,
-            context: context_strings(object.get("context"))?,
-            policy: Value::Object(document.clone()),
-        })
+            context_strings(object.get("context"))?,
+            Value::Object(document.clone()),
+        ))
     }
 
     /// Checks an answer of either form (typed from an in-process handler, or JSON).
@@ -108,12 +113,35 @@ impl AuthorizerResult {
             .enumerate()
             .map(|(i, s)| typed_statement(s).map_err(|e| format!("Statement[{i}]: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(AuthorizerResult {
+        Ok(AuthorizerResult::new(
             principal_id,
             statements,
-            context: context_strings(Some(&answer.context))?,
-            policy: serde_json::to_value(&answer.policy_document).unwrap_or_default(),
-        })
+            context_strings(Some(&answer.context))?,
+            serde_json::to_value(&answer.policy_document).unwrap_or_default(),
+        ))
+    }
+
+    fn new(
+        principal_id: String,
+        statements: Vec<Statement>,
+        context: BTreeMap<String, String>,
+        policy: Value,
+    ) -> Self {
+        let mut template_context = context.clone();
+        template_context.insert("principalId".to_owned(), principal_id.clone());
+        AuthorizerResult {
+            principal_id,
+            statements,
+            context,
+            policy,
+            template_context: Arc::new(template_context),
+        }
+    }
+
+    /// `$context.authorizer` for a request this decision allows: the context and
+    /// `principalId` (API Gateway's own key wins over a context key of that name).
+    pub fn template_context(&self) -> Arc<BTreeMap<String, String>> {
+        self.template_context.clone()
     }
 }
 

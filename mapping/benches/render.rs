@@ -43,8 +43,7 @@ fn request_template(c: &mut Criterion) {
 /// authorizer context and a JSON body.
 fn passthrough_request() -> RenderContext {
     let mut context = RenderContext::with_name("Jane O'Brien");
-    context
-        .authorizer
+    std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("principalId".into(), "user-123".into());
     context.stage = "prod".into();
     context.request_id = "c0ffee00-0000-4000-8000-000000000001".into();
@@ -70,12 +69,9 @@ fn passthrough_request() -> RenderContext {
     ] {
         context.headers.insert(name.into(), value.into());
     }
-    context
-        .stage_variables
-        .insert("env".into(), "production".into());
-    context
-        .stage_variables
-        .insert("allowedOrigin".into(), "http://localhost:8080".into());
+    let stage_variables = std::sync::Arc::make_mut(&mut context.stage_variables);
+    stage_variables.insert("env".into(), "production".into());
+    stage_variables.insert("allowedOrigin".into(), "http://localhost:8080".into());
     context
 }
 
@@ -91,7 +87,7 @@ fn passthrough(c: &mut Criterion) {
             "querystring": context.query,
             "header": context.headers,
         },
-        "stage-variables": context.stage_variables,
+        "stage-variables": *context.stage_variables,
         "context": {
             "account-id": "", "api-id": "localapi00", "api-key": "",
             "authorizer-principal-id": context.authorizer["principalId"], "caller": "",

@@ -1,6 +1,7 @@
 //! The request a template is rendered for.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::Overrides;
 
@@ -42,11 +43,13 @@ use crate::Overrides;
 /// `userArn` all null).
 ///
 /// The authorizer's context values are strings here: API Gateway hands numbers and
-/// booleans to templates in their string form (`42`, `true`) too.
+/// booleans to templates in their string form (`42`, `true`) too. It and the stage
+/// variables are shared (`Arc`): the same for many requests (a cached decision, one
+/// stage), they were the most allocations of building a context per request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderContext {
     /// The Lambda authorizer's `context` map, plus `principalId`.
-    pub authorizer: BTreeMap<String, String>,
+    pub authorizer: Arc<BTreeMap<String, String>>,
     /// The stage name, e.g. `prod`.
     pub stage: String,
     /// The request ID API Gateway assigned.
@@ -62,7 +65,7 @@ pub struct RenderContext {
     /// The caller's `User-Agent`.
     pub user_agent: String,
     /// The stage variables.
-    pub stage_variables: BTreeMap<String, String>,
+    pub stage_variables: Arc<BTreeMap<String, String>>,
     /// The raw request body (empty when there is none).
     pub body: String,
     /// Path parameters, e.g. `id` for `/pets/{id}`.
@@ -113,7 +116,7 @@ impl RenderContext {
     /// A context with only the authorizer's `name` set: what the deployed template reads.
     pub fn with_name(name: impl Into<String>) -> Self {
         let mut context = RenderContext::default();
-        context.authorizer.insert("name".to_owned(), name.into());
+        Arc::make_mut(&mut context.authorizer).insert("name".to_owned(), name.into());
         context
     }
 }

@@ -5,11 +5,9 @@ use mapping::{RenderContext, Template};
 
 fn context() -> RenderContext {
     let mut context = RenderContext::with_name("Jane");
-    context
-        .authorizer
+    std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("principalId".into(), "sub-123".into());
-    context
-        .authorizer
+    std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("email".into(), "jane@example.com".into());
     context.stage = "prod".into();
     context.request_id = "req-1".into();
@@ -18,8 +16,7 @@ fn context() -> RenderContext {
     context.path = "/prod/hello".into();
     context.source_ip = "192.0.2.1".into();
     context.user_agent = "curl/8".into();
-    context
-        .stage_variables
+    std::sync::Arc::make_mut(&mut context.stage_variables)
         .insert("env".into(), "production".into());
     context.body = r#"{"a":{"b":"x"},"items":[{"id":1},{"id":2},{"id":3}],"price":249.99,"big":1e20,"n":null}"#.into();
     context.path_params.insert("id".into(), "from-path".into());

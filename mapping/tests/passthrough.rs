@@ -9,8 +9,7 @@ pub const PASSTHROUGH: &str = include_str!("fixtures/method-request-passthrough.
 
 fn request() -> RenderContext {
     let mut context = RenderContext::with_name("Zoë \"Z\" Ångström");
-    context
-        .authorizer
+    std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("principalId".into(), "user-123".into());
     context.stage = "prod".into();
     context.request_id = "c0ffee00-0000-4000-8000-000000000001".into();
@@ -27,11 +26,9 @@ fn request() -> RenderContext {
         .headers
         .insert("Accept".into(), "application/json".into());
     context.headers.insert("X-Emoji".into(), "😀".into());
-    context
-        .stage_variables
+    std::sync::Arc::make_mut(&mut context.stage_variables)
         .insert("env".into(), "production".into());
-    context
-        .stage_variables
+    std::sync::Arc::make_mut(&mut context.stage_variables)
         .insert("allowedOrigin".into(), "http://localhost:8080".into());
     context
 }

@@ -42,11 +42,8 @@ const MAX_REFUSED_PER_MILLE: usize = 50;
 /// The request every template is rendered for: every kind of value a template can meet.
 fn request() -> RenderContext {
     let mut context = RenderContext::with_name("Jane O'Doe");
-    context
-        .authorizer
-        .insert("principalId".into(), "user-1".into());
-    context
-        .authorizer
+    std::sync::Arc::make_mut(&mut context.authorizer).insert("principalId".into(), "user-1".into());
+    std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("email".into(), "jane@example.com".into());
     context.stage = "prod".into();
     context.request_id = "req-1".into();
@@ -55,8 +52,7 @@ fn request() -> RenderContext {
     context.path = "/prod/hello".into();
     context.source_ip = "192.0.2.1".into();
     context.user_agent = "curl/8".into();
-    context
-        .stage_variables
+    std::sync::Arc::make_mut(&mut context.stage_variables)
         .insert("env".into(), "production".into());
     context.body = r#"{"a":{"b":"x y"},"items":[{"id":1},{"id":2,"tags":["t"]}],"price":249.99,"n":null,"s":"q\"uote"}"#.into();
     context.path_params.insert("id".into(), "from-path".into());

@@ -108,7 +108,7 @@ fn main() -> ExitCode {
         }
     };
     let context = RenderContext {
-        authorizer: args.authorizer.into_iter().collect(),
+        authorizer: std::sync::Arc::new(args.authorizer.into_iter().collect()),
         path: args
             .path
             .unwrap_or_else(|| format!("/{}{}", args.stage, args.resource_path)),
@@ -118,7 +118,7 @@ fn main() -> ExitCode {
         resource_path: args.resource_path,
         source_ip: args.source_ip,
         user_agent: args.user_agent,
-        stage_variables: args.stage_variables.into_iter().collect(),
+        stage_variables: std::sync::Arc::new(args.stage_variables.into_iter().collect()),
         body: args.body,
         path_params: args.path_params.into_iter().collect(),
         query: args.query.into_iter().collect(),
