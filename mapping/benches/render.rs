@@ -41,7 +41,7 @@ fn request_template(c: &mut Criterion) {
 
 /// A request with a path parameter, query string, headers, stage variables, an
 /// authorizer context and a JSON body.
-fn passthrough_request() -> RenderContext {
+fn passthrough_request() -> RenderContext<'static> {
     let mut context = RenderContext::with_name("Jane O'Brien");
     std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("principalId".into(), "user-123".into());

@@ -1,5 +1,6 @@
 //! The request a template is rendered for.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -45,29 +46,31 @@ use crate::Overrides;
 /// The authorizer's context values are strings here: API Gateway hands numbers and
 /// booleans to templates in their string form (`42`, `true`) too. It and the stage
 /// variables are shared (`Arc`): the same for many requests (a cached decision, one
-/// stage), they were the most allocations of building a context per request.
+/// stage), they were the most allocations of building a context per request. The
+/// text values may borrow from whoever builds the context (`Cow`: `"prod".into()` or a
+/// `String` both do), for the same reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RenderContext {
+pub struct RenderContext<'a> {
     /// The Lambda authorizer's `context` map, plus `principalId`.
     pub authorizer: Arc<BTreeMap<String, String>>,
     /// The stage name, e.g. `prod`.
-    pub stage: String,
+    pub stage: Cow<'a, str>,
     /// The request ID API Gateway assigned.
-    pub request_id: String,
+    pub request_id: Cow<'a, str>,
     /// The HTTP method, e.g. `GET`.
-    pub http_method: String,
+    pub http_method: Cow<'a, str>,
     /// The resource path, e.g. `/hello`.
-    pub resource_path: String,
+    pub resource_path: Cow<'a, str>,
     /// The full request path including the stage, e.g. `/prod/hello`.
-    pub path: String,
+    pub path: Cow<'a, str>,
     /// The caller's IP address.
-    pub source_ip: String,
+    pub source_ip: Cow<'a, str>,
     /// The caller's `User-Agent`.
-    pub user_agent: String,
+    pub user_agent: Cow<'a, str>,
     /// The stage variables.
     pub stage_variables: Arc<BTreeMap<String, String>>,
     /// The raw request body (empty when there is none).
-    pub body: String,
+    pub body: Cow<'a, str>,
     /// Path parameters, e.g. `id` for `/pets/{id}`.
     pub path_params: BTreeMap<String, String>,
     /// Query string parameters (the last value of a repeated one, as API Gateway does).
@@ -87,32 +90,32 @@ pub struct RenderContext {
     pub overrides: Overrides,
     /// The deployment's and the request's `$context` values as the emulator knows
     /// them; `None`: the derived local values described above.
-    pub facts: Option<RequestFacts>,
+    pub facts: Option<RequestFacts<'a>>,
 }
 
 /// `$context` values only whoever plays API Gateway knows (see
 /// [`RenderContext::facts`]). `domainName` and `domainPrefix` come from the `Host`
 /// header either way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestFacts {
+pub struct RequestFacts<'a> {
     /// `$context.accountId`.
-    pub account_id: String,
+    pub account_id: Cow<'a, str>,
     /// `$context.apiId` (also in `domainName` when there is no `Host` header).
-    pub api_id: String,
+    pub api_id: Cow<'a, str>,
     /// `$context.resourceId`.
-    pub resource_id: String,
+    pub resource_id: Cow<'a, str>,
     /// `$context.deploymentId`.
-    pub deployment_id: String,
+    pub deployment_id: Cow<'a, str>,
     /// `$context.extendedRequestId` (API Gateway's `x-amz-apigw-id`).
-    pub extended_request_id: String,
+    pub extended_request_id: Cow<'a, str>,
     /// `$context.requestTimeEpoch` in milliseconds; `$context.requestTime` is the same
     /// instant in Common Log Format.
     pub request_time_epoch_ms: u64,
     /// `$context.protocol`, e.g. `HTTP/1.1`.
-    pub protocol: String,
+    pub protocol: Cow<'a, str>,
 }
 
-impl RenderContext {
+impl RenderContext<'_> {
     /// A context with only the authorizer's `name` set: what the deployed template reads.
     pub fn with_name(name: impl Into<String>) -> Self {
         let mut context = RenderContext::default();

@@ -23,7 +23,7 @@ const CONTEXT_PROPERTIES: &str = "accountId, apiId, authorizer, awsEndpointReque
 const DEFAULT_API_ID: &str = "localapi00";
 
 pub(crate) struct Renderer<'a> {
-    context: &'a RenderContext,
+    context: &'a RenderContext<'a>,
     /// Stock Velocity 1.7 where API Gateway differs (for the differential test).
     stock: bool,
     variables: HashMap<&'a str, Value<'a>>,
@@ -59,7 +59,7 @@ pub(crate) enum Flow {
 const MAX_RANGE: i64 = 100_000;
 
 impl<'a> Renderer<'a> {
-    pub(crate) fn new(context: &'a RenderContext) -> Self {
+    pub(crate) fn new(context: &'a RenderContext<'a>) -> Self {
         Renderer {
             context,
             stock: false,
@@ -561,7 +561,7 @@ impl<'a> Renderer<'a> {
 
     fn property(&mut self, target: Value<'a>, name: &str, offset: usize) -> Result<Value<'a>> {
         let context = self.context;
-        let text = |s: &'a String| Value::Str(Cow::Borrowed(s.as_str()));
+        let text = |s: &'a str| Value::Str(Cow::Borrowed(s));
         Ok(match target {
             Value::Builtin(Builtin::Context) => match name {
                 "authorizer" => Value::StrMap(&context.authorizer),
@@ -676,7 +676,7 @@ impl<'a> Renderer<'a> {
             },
             Value::Builtin(Builtin::Error) => match name {
                 "message" | "messageString" | "responseType" | "validationErrorString" => {
-                    context.error.get(name).map_or(Value::Null, text)
+                    context.error.get(name).map_or(Value::Null, |v| text(v))
                 }
                 _ => {
                     return Err(Pending::unsupported(
@@ -703,7 +703,7 @@ impl<'a> Renderer<'a> {
             | Value::Bool(_)
             | Value::List(_)
             | Value::Array(_) => Value::Null,
-            Value::StrMap(map) => map.get(name).map_or(Value::Null, text),
+            Value::StrMap(map) => map.get(name).map_or(Value::Null, |v| text(v)),
             Value::Map(entries) => entries
                 .borrow()
                 .iter()
@@ -929,11 +929,11 @@ fn domain_name(context: &RenderContext) -> String {
 }
 
 /// `$context.apiId`: the emulator's, else [`DEFAULT_API_ID`].
-fn api_id(context: &RenderContext) -> &str {
+fn api_id<'a>(context: &'a RenderContext<'_>) -> &'a str {
     context
         .facts
         .as_ref()
-        .map_or(DEFAULT_API_ID, |facts| facts.api_id.as_str())
+        .map_or(DEFAULT_API_ID, |facts| &*facts.api_id)
 }
 
 /// An override map as a template sees it, holding what an earlier template assigned.

@@ -6,7 +6,7 @@ use mapping::{RenderContext, Template};
 
 fn render(source: &str, body: &str) -> String {
     let context = RenderContext {
-        body: body.to_owned(),
+        body: body.into(),
         ..RenderContext::default()
     };
     Template::parse(source)

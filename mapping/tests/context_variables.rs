@@ -3,7 +3,7 @@
 
 use mapping::{Error, RenderContext, Template};
 
-fn context() -> RenderContext {
+fn context() -> RenderContext<'static> {
     let mut context = RenderContext::with_name("Jane");
     context.stage = "prod".into();
     context.request_id = "c0ffee00-0000-4000-8000-000000000001".into();

@@ -3,7 +3,7 @@
 
 use mapping::{RenderContext, Template};
 
-fn context() -> RenderContext {
+fn context() -> RenderContext<'static> {
     let mut context = RenderContext::with_name("Jane");
     std::sync::Arc::make_mut(&mut context.authorizer)
         .insert("principalId".into(), "sub-123".into());

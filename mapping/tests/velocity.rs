@@ -40,7 +40,7 @@ const CLASSPATH: &str = "/usr/share/java/velocity.jar:/usr/share/java/commons-la
 const MAX_REFUSED_PER_MILLE: usize = 50;
 
 /// The request every template is rendered for: every kind of value a template can meet.
-fn request() -> RenderContext {
+fn request() -> RenderContext<'static> {
     let mut context = RenderContext::with_name("Jane O'Doe");
     std::sync::Arc::make_mut(&mut context.authorizer).insert("principalId".into(), "user-1".into());
     std::sync::Arc::make_mut(&mut context.authorizer)
