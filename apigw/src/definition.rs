@@ -167,8 +167,11 @@ pub(crate) struct AuthorizerDef {
 pub(crate) enum AuthorizerKind {
     /// `type: token`: one header, copied into `authorizationToken`.
     Token {
-        /// The request header that holds the token (`method.request.header.X`).
+        /// The request header that holds the token (`method.request.header.X`), as
+        /// written (for messages).
         header: String,
+        /// [`AuthorizerKind::Token::header`], parsed once.
+        header_name: HeaderName,
         /// `identityValidationExpression`, anchored at both ends.
         validation: Option<Regex>,
     },
@@ -679,10 +682,15 @@ fn compile_authorizer(
         .as_deref()
         .map(|pattern| anchored_regex(&format!("{at}.identityValidationExpression"), pattern))
         .transpose()?;
+    let header_name = header_name(at, &header)?;
     Ok(Some(AuthorizerDef {
         function,
         ttl_seconds,
-        kind: AuthorizerKind::Token { header, validation },
+        kind: AuthorizerKind::Token {
+            header,
+            header_name,
+            validation,
+        },
     }))
 }
 

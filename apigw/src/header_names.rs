@@ -15,27 +15,44 @@
 //! identity sources), as in API Gateway: only the spelling of names handed on changes.
 
 use axum::http::HeaderMap;
+use loopback_guard::head_record::HeadNames;
 
 /// Every header name of one request head, in the order the client sent them, as it
 /// spelled them (a request extension).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientHeaderNames(Vec<String>);
+pub struct ClientHeaderNames(HeadNames);
 
 impl ClientHeaderNames {
     /// The names of one head, in order (duplicates included).
-    pub fn new(names: Vec<String>) -> Self {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        ClientHeaderNames(names.into_iter().collect())
+    }
+
+    /// The names of one head as the server recorded them.
+    pub fn recorded(names: HeadNames) -> Self {
         ClientHeaderNames(names)
     }
 
     /// The names, in order.
-    pub fn names(&self) -> &[String] {
-        &self.0
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter()
     }
 
     /// Whether these names are those of `headers` (one per header line, each present):
     /// a record that does not fit the request is not used.
     pub fn fits(&self, headers: &HeaderMap) -> bool {
-        self.0.len() == headers.len() && self.0.iter().all(|name| headers.contains_key(name))
+        if self.0.len() != headers.len() {
+            return false;
+        }
+        // Without a repeated name the map holds the headers in the order they were read,
+        // so comparing in step settles it without parsing a name (a lookup by `&str`
+        // parses it: that was most of this check's cost).
+        let in_step = self
+            .0
+            .iter()
+            .zip(headers.iter().map(|(key, _)| key))
+            .all(|(name, key)| name.eq_ignore_ascii_case(key.as_str()));
+        in_step || self.0.iter().all(|name| headers.contains_key(name))
     }
 
     /// How the client spelled `lower` (a name as the `http` crate keeps it): its first
@@ -44,7 +61,7 @@ impl ClientHeaderNames {
         self.0
             .iter()
             .find(|name| name.eq_ignore_ascii_case(lower))
-            .map_or(lower, String::as_str)
+            .unwrap_or(lower)
     }
 }
 
@@ -59,8 +76,7 @@ mod tests {
 
     #[test]
     fn the_first_spelling_of_a_repeated_name_wins() {
-        let names =
-            ClientHeaderNames::new(vec!["X-Custom".into(), "accept".into(), "x-CUSTOM".into()]);
+        let names = ClientHeaderNames::new(["X-Custom", "accept", "x-CUSTOM"]);
         assert_eq!(names.spell("x-custom"), "X-Custom");
         assert_eq!(names.spell("accept"), "accept");
         assert_eq!(names.spell("host"), "host");
@@ -72,11 +88,11 @@ mod tests {
         headers.insert("x-a", "1".parse().unwrap());
         headers.append("x-a", "2".parse().unwrap());
         headers.insert("host", "h".parse().unwrap());
-        let fitting = ClientHeaderNames::new(vec!["X-A".into(), "Host".into(), "x-a".into()]);
+        let fitting = ClientHeaderNames::new(["X-A", "Host", "x-a"]);
         assert!(fitting.fits(&headers));
-        let short = ClientHeaderNames::new(vec!["X-A".into(), "Host".into()]);
+        let short = ClientHeaderNames::new(["X-A", "Host"]);
         assert!(!short.fits(&headers));
-        let other = ClientHeaderNames::new(vec!["X-A".into(), "Host".into(), "X-B".into()]);
+        let other = ClientHeaderNames::new(["X-A", "Host", "X-B"]);
         assert!(!other.fits(&headers));
     }
 }

@@ -78,7 +78,7 @@ async fn without_a_record_of_the_clients_spelling_names_are_lower_case() {
 
 #[tokio::test]
 async fn with_a_record_names_are_spelled_as_recorded() {
-    let names = ClientHeaderNames::new(vec!["X-Custom-Header".into(), "ACCEPT".into()]);
+    let names = ClientHeaderNames::new(["X-Custom-Header", "ACCEPT"]);
     assert_eq!(
         call(Some(names)).await,
         (
@@ -90,7 +90,7 @@ async fn with_a_record_names_are_spelled_as_recorded() {
 
 #[tokio::test]
 async fn a_record_that_does_not_fit_the_request_is_not_used() {
-    let names = ClientHeaderNames::new(vec!["X-Other".into(), "ACCEPT".into()]);
+    let names = ClientHeaderNames::new(["X-Other", "ACCEPT"]);
     assert_eq!(
         call(Some(names)).await,
         (

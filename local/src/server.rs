@@ -24,6 +24,6 @@ pub(crate) async fn bind(name: &'static str, port: u16) -> Result<TcpListener, E
 /// spelled them ([`apigw::ClientHeaderNames`]).
 pub(crate) fn spawn_api(listener: TcpListener, app: impl App, limits: Limits) -> Server {
     Server::spawn_recording_heads(listener, app, limits, |names, extensions| {
-        extensions.insert(ClientHeaderNames::new(names));
+        extensions.insert(ClientHeaderNames::recorded(names));
     })
 }

@@ -34,18 +34,53 @@ const MAX_LINE_BYTES: usize = 8 * 1024;
 /// The most heads queued ahead of hyper (pipelining); past it recording stops.
 const MAX_QUEUED: usize = 1024;
 
+/// The header names of one request head, in the order the client sent them (duplicates
+/// included), as it spelled them. One string, the names each followed by `\n` (which no
+/// header name can contain): a head costs one allocation, not one per header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeadNames(String);
+
+impl HeadNames {
+    /// The names, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split_terminator('\n')
+    }
+
+    /// How many names (header lines).
+    pub fn len(&self) -> usize {
+        self.0.bytes().filter(|&b| b == b'\n').count()
+    }
+
+    /// Whether the head had no header at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> FromIterator<&'a str> for HeadNames {
+    /// `names` must be header names (no line break in any).
+    fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> Self {
+        let mut joined = String::new();
+        for name in names {
+            joined.push_str(name);
+            joined.push('\n');
+        }
+        HeadNames(joined)
+    }
+}
+
 /// The heads recorded on one connection and not yet taken, shared by the connection's
 /// IO and its service.
 #[derive(Debug, Clone, Default)]
-pub struct Heads(Arc<Mutex<VecDeque<Vec<String>>>>);
+pub struct Heads(Arc<Mutex<VecDeque<HeadNames>>>);
 
 impl Heads {
     /// The names of the next request's head, if it was recorded.
-    pub fn take(&self) -> Option<Vec<String>> {
+    pub fn take(&self) -> Option<HeadNames> {
         self.lock().pop_front()
     }
 
-    fn push(&self, names: Vec<String>) -> bool {
+    fn push(&self, names: HeadNames) -> bool {
         let mut queue = self.lock();
         if queue.len() >= MAX_QUEUED {
             return false;
@@ -54,7 +89,7 @@ impl Heads {
         true
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Vec<String>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<HeadNames>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -103,7 +138,7 @@ impl Default for Tracker {
 impl Tracker {
     /// Follows `bytes`, the next ones read from the connection; calls `head` with each
     /// complete head's names (`false` from it stops the record).
-    pub fn feed(&mut self, mut bytes: &[u8], head: &mut impl FnMut(Vec<String>) -> bool) {
+    pub fn feed(&mut self, mut bytes: &[u8], head: &mut impl FnMut(HeadNames) -> bool) {
         while !bytes.is_empty() {
             let used = match self.state {
                 State::Stopped => return,
@@ -128,7 +163,7 @@ impl Tracker {
     }
 
     /// Reads head bytes; returns how many of `bytes` it used.
-    fn head(&mut self, bytes: &[u8], head: &mut impl FnMut(Vec<String>) -> bool) -> usize {
+    fn head(&mut self, bytes: &[u8], head: &mut impl FnMut(HeadNames) -> bool) -> usize {
         // The common case, a whole head in one read, is parsed without a copy.
         let (parsed, from_buffer) = if self.buffer.is_empty() {
             (parse(bytes), 0)
@@ -259,7 +294,7 @@ enum Parsed {
     Invalid,
     Complete {
         len: usize,
-        names: Vec<String>,
+        names: HeadNames,
         body: Framing,
     },
 }
@@ -301,7 +336,7 @@ fn parse(bytes: &[u8]) -> Parsed {
     }
     Parsed::Complete {
         len,
-        names: request.headers.iter().map(|h| h.name.to_owned()).collect(),
+        names: request.headers.iter().map(|h| h.name).collect(),
         body,
     }
 }
@@ -383,7 +418,7 @@ mod tests {
     use super::*;
 
     /// Feeds `input` in pieces of `step` bytes; the heads recorded.
-    fn heads(input: &[u8], step: usize) -> Vec<Vec<String>> {
+    fn heads(input: &[u8], step: usize) -> Vec<HeadNames> {
         let mut tracker = Tracker::default();
         let mut out = Vec::new();
         for piece in input.chunks(step) {
@@ -395,8 +430,18 @@ mod tests {
         out
     }
 
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn names(list: &[&str]) -> HeadNames {
+        list.iter().copied().collect()
+    }
+
+    #[test]
+    fn head_names_keep_each_name_and_their_order() {
+        let head = names(&["Host", "X-One", "host"]);
+        assert_eq!(head.iter().collect::<Vec<_>>(), ["Host", "X-One", "host"]);
+        assert_eq!((head.len(), head.is_empty()), (3, false));
+        let none = names(&[]);
+        assert_eq!(none.iter().count(), 0);
+        assert_eq!((none.len(), none.is_empty()), (0, true));
     }
 
     const STREAM: &[u8] =
@@ -406,7 +451,7 @@ POST /c HTTP/1.1\r\nHOST: h\r\nTransfer-Encoding: chunked\r\n\r\n\
 4;ext=1\r\nGET \r\n1a\r\n/d HTTP/1.1\r\nX-Fake: 1\r\n\r\n\r\n0\r\nTrailer-A: x\r\n\r\n\
 GET /e HTTP/1.1\r\nX-Last: 1\r\n\r\n";
 
-    fn expected() -> Vec<Vec<String>> {
+    fn expected() -> Vec<HeadNames> {
         vec![
             names(&["Host", "X-One", "Content-Length"]),
             names(&["host", "x-ONE"]),

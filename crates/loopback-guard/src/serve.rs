@@ -34,7 +34,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::{Service, ServiceExt};
 
-use crate::head_record::Recording;
+use crate::head_record::{HeadNames, Recording};
 use crate::host_check::{self, AllowedHosts};
 
 /// What a server serves: any tower service of axum requests that always answers (an
@@ -86,7 +86,7 @@ impl Default for Limits {
 /// What a server hands each request of a connection along with it: the header names
 /// of its head as the client spelled them ([`crate::head_record`]), put into the
 /// request's extensions as the app expects them.
-pub type OnHead = fn(Vec<String>, &mut Extensions);
+pub type OnHead = fn(HeadNames, &mut Extensions);
 
 /// A server task and the means to stop it gracefully.
 #[derive(Debug)]
