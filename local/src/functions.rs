@@ -288,7 +288,9 @@ impl LambdaFunction for RieFunction {
 }
 
 fn context(request_id: &str) -> Context {
-    let mut context = Context::default();
+    // Cloned from one default: `Context::default` allocates a fresh `Config` each time.
+    static DEFAULT: std::sync::OnceLock<Context> = std::sync::OnceLock::new();
+    let mut context = DEFAULT.get_or_init(Context::default).clone();
     context.request_id = request_id.to_owned();
     context
 }

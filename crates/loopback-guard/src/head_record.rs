@@ -38,34 +38,41 @@ const MAX_QUEUED: usize = 1024;
 /// included), as it spelled them. One string, the names each followed by `\n` (which no
 /// header name can contain): a head costs one allocation, not one per header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HeadNames(String);
+pub struct HeadNames {
+    joined: String,
+    count: usize,
+}
 
 impl HeadNames {
     /// The names, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.split_terminator('\n')
+        self.joined.split_terminator('\n')
     }
 
     /// How many names (header lines).
     pub fn len(&self) -> usize {
-        self.0.bytes().filter(|&b| b == b'\n').count()
+        self.count
     }
 
     /// Whether the head had no header at all.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.count == 0
     }
 }
 
 impl<'a> FromIterator<&'a str> for HeadNames {
     /// `names` must be header names (no line break in any).
     fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> Self {
-        let mut joined = String::new();
+        let names = names.into_iter();
+        // About the length of a typical header name, so a head rarely grows the string.
+        let mut joined = String::with_capacity(names.size_hint().0 * 16);
+        let mut count = 0;
         for name in names {
             joined.push_str(name);
             joined.push('\n');
+            count += 1;
         }
-        HeadNames(joined)
+        HeadNames { joined, count }
     }
 }
 
