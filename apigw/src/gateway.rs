@@ -1139,7 +1139,7 @@ impl Gateway {
                 self.invocations.count(function);
                 let (answer, logs) = with_log(tokio::time::timeout(
                     integration.timeout,
-                    lambda.invoke(event, &call.request_id),
+                    lambda.invoke_for_text(event, &call.request_id),
                 ))
                 .await;
                 let Ok(answer) = answer else {
@@ -1160,11 +1160,10 @@ impl Gateway {
                 };
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
                 match answer {
-                    Ok(value) => {
+                    Ok(body) => {
                         self.hop(call, || {
-                            format!("    {function} -> {value} ({elapsed:.1} ms)")
+                            format!("    {function} -> {body} ({elapsed:.1} ms)")
                         });
-                        let body = value.to_string();
                         call.trace.answer(Some(function), Ok(body.clone()), logs);
                         (Ok(body), None)
                     }

@@ -77,6 +77,19 @@ pub trait LambdaFunction: Send + Sync {
     fn invoke(&self, event: Value, request_id: &str)
     -> BoxFuture<'_, Result<Value, FunctionError>>;
 
+    /// Invokes the function and gives its answer as the JSON text the integration reads.
+    /// The default writes [`LambdaFunction::invoke`]'s value; a function run in process
+    /// overrides it to write its typed answer at once, as the Lambda runtime does (no
+    /// `Value` built and written in between).
+    fn invoke_for_text(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<String, FunctionError>> {
+        let answer = self.invoke(event, request_id);
+        Box::pin(async move { answer.await.map(|value| value.to_string()) })
+    }
+
     /// Invokes the function as an authorizer. A function run in process overrides this
     /// to take the event as it is, typed; the default serialises it as API Gateway
     /// posts it (what a binary behind a Runtime API receives).

@@ -207,10 +207,8 @@ pub(crate) fn header_lines(headers: &HeaderMap) -> String {
     for (name, value) in headers {
         lines.push_str(name.as_str());
         lines.push_str(": ");
-        match value.to_str() {
-            Ok(text) => lines.push_str(text),
-            Err(_) => lines.push_str(&String::from_utf8_lossy(value.as_bytes())),
-        }
+        // `from_utf8_lossy` copies nothing for valid text (every value the gateway sets).
+        lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
         lines.push('\n');
     }
     lines

@@ -176,6 +176,22 @@ impl LambdaFunction for InProcessHello {
             respond(result.map_err(Diagnostic::from))
         })
     }
+
+    /// The answer written straight from hello's typed response, as `lambda_runtime`
+    /// writes it (its field order, no `Value` in between).
+    fn invoke_for_text(
+        &self,
+        event: Value,
+        request_id: &str,
+    ) -> BoxFuture<'_, Result<String, FunctionError>> {
+        let context = context(request_id);
+        Box::pin(async move {
+            match hello::function_handler(LambdaEvent::new(event, context)).await {
+                Ok(response) => serde_json::to_string(&response).map_err(serialization_error),
+                Err(error) => Err(Diagnostic::from(error).into()),
+            }
+        })
+    }
 }
 
 /// A built `bootstrap` binary behind a Lambda Runtime API.
@@ -298,11 +314,16 @@ fn context(request_id: &str) -> Context {
 /// Serialises a handler's result as the runtime would post it.
 fn respond<T: Serialize>(result: Result<T, Diagnostic>) -> Result<Value, FunctionError> {
     match result {
-        Ok(response) => serde_json::to_value(response).map_err(|e| FunctionError {
-            error_type: "Runtime.SerializationError".into(),
-            error_message: e.to_string(),
-        }),
+        Ok(response) => serde_json::to_value(response).map_err(serialization_error),
         Err(diagnostic) => Err(diagnostic.into()),
+    }
+}
+
+/// What `lambda_runtime` reports when the answer does not serialise.
+fn serialization_error(error: serde_json::Error) -> FunctionError {
+    FunctionError {
+        error_type: "Runtime.SerializationError".into(),
+        error_message: error.to_string(),
     }
 }
 
