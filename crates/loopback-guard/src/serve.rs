@@ -188,16 +188,17 @@ impl<S: App> Service<Request<Body>> for Guarded<S> {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The app is made ready in `call` (a clone of it, as `oneshot` does).
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.app.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         if let Some(refusal) = host_check::refusal(&self.allowed, &request) {
             return Box::pin(std::future::ready(Ok(refusal)));
         }
-        let answer = self.app.clone().oneshot(request);
+        // hyper's adapter calls a fresh clone of this service for each request, made
+        // ready above: no second clone of the app.
+        let answer = self.app.call(request);
         let timeout = self.request_timeout;
         Box::pin(async move {
             match timeout {
