@@ -55,6 +55,8 @@ pub struct ApiDefinition {
 pub(crate) struct Route {
     /// The resource path as written, e.g. `/hello` or `/pets/{id}`.
     pub path: String,
+    /// Its `$context.resourceId` ([`resource_id`]), made once.
+    pub resource_id: String,
     segments: Vec<Segment>,
     /// By upper-case method, or `ANY` for `x-amazon-apigateway-any-method`.
     pub methods: BTreeMap<String, Operation>,
@@ -544,6 +546,7 @@ fn compile(document: &Value) -> Result<ApiDefinition, Problem> {
         }
         routes.push(Route {
             path: path.clone(),
+            resource_id: resource_id(path),
             segments,
             methods,
         });
@@ -1122,6 +1125,19 @@ fn value_source(at: &str, source: &Value) -> Result<ValueSource, Problem> {
         format!("the mapping expression {source:?} ({at})"),
         "'static', stageVariables.x, method.request.header.x, context.requestId/stage/httpMethod/resourcePath/path",
     ))
+}
+
+/// A stable, API-Gateway-shaped resource ID (6 lower-case letters and digits) for a
+/// resource path.
+pub(crate) fn resource_id(path: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..6)
+        .map(|i| char::from(ALPHABET[((hash >> (i * 8)) % 36) as usize]))
+        .collect()
 }
 
 #[cfg(test)]

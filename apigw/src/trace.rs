@@ -207,8 +207,12 @@ pub(crate) fn header_lines(headers: &HeaderMap) -> String {
     for (name, value) in headers {
         lines.push_str(name.as_str());
         lines.push_str(": ");
-        // `from_utf8_lossy` copies nothing for valid text (every value the gateway sets).
-        lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        // Lossy only for a value that is not UTF-8 (none the gateway sets): `from_utf8`
+        // checks a word at a time, `from_utf8_lossy` walks chunk by chunk.
+        match std::str::from_utf8(value.as_bytes()) {
+            Ok(text) => lines.push_str(text),
+            Err(_) => lines.push_str(&String::from_utf8_lossy(value.as_bytes())),
+        }
         lines.push('\n');
     }
     lines
