@@ -25,12 +25,12 @@ fn openapi_yaml_defines_the_greeting_api() {
 }
 
 #[test]
-fn request_template_in_openapi_yaml_is_mapping_request_vtl_byte_for_byte() {
+fn the_emulator_renders_the_template_mapping_tests_byte_for_byte() {
     let definition = ApiDefinition::embedded().unwrap();
     assert_eq!(
         definition.request_template("GET", "/hello", "application/json"),
         Some(mapping::REQUEST_TEMPLATE),
-        "edit mapping/request.vtl, then copy it into openapi.yaml"
+        "the emulator and mapping::REQUEST_TEMPLATE both read openapi.yaml"
     );
 }
 

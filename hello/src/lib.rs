@@ -1,6 +1,7 @@
 //! The `hello` Lambda: greets the signed-in user.
 //!
-//! API Gateway renders the request mapping template (`mapping/request.vtl`) with the
+//! API Gateway renders the request mapping template (openapi.yaml's, tested as
+//! `mapping::REQUEST_TEMPLATE`) with the
 //! authorizer's context and invokes this function with the result:
 //!
 //! ```text

@@ -1,9 +1,9 @@
 //! The request mapping template API Gateway applies before calling `hello`, and a renderer
 //! faithful to API Gateway for the subset of Velocity (VTL) such templates use.
 //!
-//! The deployed template is [`REQUEST_TEMPLATE`] (the file `mapping/request.vtl`, included
-//! at compile time, so the tests and the local stack render the very file that is
-//! deployed). It turns the authorizer's `name` into `{"name": ...}` that is valid JSON for
+//! The deployed template is [`REQUEST_TEMPLATE`]: GET /hello's request template in
+//! `openapi.yaml`, the one file deploy and the local stack read, taken out of it at
+//! compile time (build.rs), so the tests render the very text that is deployed. It turns the authorizer's `name` into `{"name": ...}` that is valid JSON for
 //! every possible name; the file's comments explain how.
 //!
 //! ```
@@ -195,12 +195,13 @@ pub use context::{RenderContext, RequestFacts};
 pub use error::Error;
 pub use functions::{base64_decode, base64_encode, escape_javascript, url_decode, url_encode};
 
-/// The deployed request mapping template (`mapping/request.vtl`), byte for byte.
-pub const REQUEST_TEMPLATE: &str = include_str!("../request.vtl");
+/// The deployed request mapping template, byte for byte as openapi.yaml holds it
+/// ([`REQUEST_TEMPLATE_SOURCE`]).
+pub const REQUEST_TEMPLATE: &str = include_str!(concat!(env!("OUT_DIR"), "/request.vtl"));
 
-/// Where [`REQUEST_TEMPLATE`] lives, relative to the workspace root (for deployment
-/// descriptors and messages).
-pub const REQUEST_TEMPLATE_PATH: &str = "mapping/request.vtl";
+/// Where [`REQUEST_TEMPLATE`] is written (for messages): `openapi.yaml: paths > /hello >
+/// get > x-amazon-apigateway-integration > requestTemplates > application/json`.
+pub const REQUEST_TEMPLATE_SOURCE: &str = env!("REQUEST_TEMPLATE_SOURCE");
 
 /// A parsed template, ready to render any number of times.
 #[derive(Debug, Clone)]
@@ -309,6 +310,6 @@ pub struct Overrides {
 pub fn request_template() -> &'static Template {
     static PARSED: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
     PARSED.get_or_init(|| {
-        Template::parse(REQUEST_TEMPLATE).expect("mapping/request.vtl is tested to parse")
+        Template::parse(REQUEST_TEMPLATE).expect("the deployed template is tested to parse")
     })
 }

@@ -1,7 +1,7 @@
 //! The deployed template: valid JSON whose `name` is exactly the authorizer's name, for
 //! every name.
 
-use mapping::{REQUEST_TEMPLATE, REQUEST_TEMPLATE_PATH, RenderContext, Template};
+use mapping::{REQUEST_TEMPLATE, REQUEST_TEMPLATE_SOURCE, RenderContext, Template};
 use proptest::prelude::*;
 
 /// Renders the deployed template for `name` and returns the `name` of the JSON it
@@ -23,14 +23,17 @@ fn round_trip(name: &str) -> Result<String, String> {
 }
 
 #[test]
-fn the_constant_is_the_deployed_file_byte_for_byte() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .join(REQUEST_TEMPLATE_PATH);
-    let on_disk = std::fs::read_to_string(&path).expect("mapping/request.vtl exists");
-    assert_eq!(on_disk, REQUEST_TEMPLATE);
-    Template::parse(&on_disk).expect("the deployed template parses");
+fn the_deployed_template_is_read_from_openapi_yaml_and_parses() {
+    assert_eq!(
+        REQUEST_TEMPLATE_SOURCE,
+        "openapi.yaml: paths > /hello > get > x-amazon-apigateway-integration > \
+         requestTemplates > application/json"
+    );
+    assert!(
+        REQUEST_TEMPLATE.starts_with("## Request mapping template of GET /hello"),
+        "{REQUEST_TEMPLATE}"
+    );
+    Template::parse(REQUEST_TEMPLATE).expect("the deployed template parses");
 }
 
 #[test]

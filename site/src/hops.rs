@@ -537,8 +537,8 @@ fn logged_hops(call: &Call, stack: Option<&logs::Stack>) -> Vec<HopView> {
 
     let template = vec![Part::Note(
         "API Gateway renders the request template in AWS and does not log it (this stack \
-         turns on no execution logging). Its source is openapi.yaml's requestTemplates, the \
-         same as mapping/request.vtl; the local stack shows what it rendered."
+         turns on no execution logging). Its source is openapi.yaml's requestTemplates; the \
+         local stack shows what it rendered."
             .to_owned(),
     )];
 
@@ -700,7 +700,7 @@ mod tests {
         Call::new(&token(HOSTILE, NOW + 3600), NOW, Some(answer(status, body)))
     }
 
-    /// The template output for the hostile name, as mapping/request.vtl renders it.
+    /// The template output for the hostile name, as the deployed template renders it.
     const OUTPUT: &str = "{\"name\": \"O'Brien \\\"Bob\\\" <b>&\"}\n";
 
     fn greeting_trace() -> RequestTrace {
@@ -736,7 +736,7 @@ mod tests {
             }),
             template: Some(TemplateHop {
                 content_type: "application/json".into(),
-                source: include_str!("../../mapping/request.vtl").into(),
+                source: mapping::REQUEST_TEMPLATE.into(),
                 output: OUTPUT.into(),
             }),
             integration: Some(IntegrationHop {
@@ -941,10 +941,7 @@ mod tests {
             field(hop(&view, "hop-template"), "Content type"),
             "application/json"
         );
-        assert_eq!(
-            block(&view, "template-source"),
-            include_str!("../../mapping/request.vtl")
-        );
+        assert_eq!(block(&view, "template-source"), mapping::REQUEST_TEMPLATE);
         assert_eq!(block(&view, "template-output"), OUTPUT);
         let integration = hop(&view, "hop-integration");
         assert_eq!(

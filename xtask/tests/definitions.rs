@@ -1,5 +1,6 @@
 //! The deployed definitions agree with each other and with the code: template.yaml
-//! (AWS), openapi.yaml (AWS and the local stack) and mapping/request.vtl.
+//! (AWS), openapi.yaml (AWS and the local stack) and the mapping crate, which reads its
+//! request template out of openapi.yaml at build time.
 
 use serde_norway::Value;
 
@@ -23,7 +24,7 @@ fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
 }
 
 #[test]
-fn deployed_request_template_is_the_mapping_file_byte_for_byte() {
+fn the_mapping_crate_renders_openapi_yamls_request_template_byte_for_byte() {
     let api = load("openapi.yaml");
     let template = text(
         &api,
@@ -39,7 +40,7 @@ fn deployed_request_template_is_the_mapping_file_byte_for_byte() {
     assert_eq!(
         template,
         mapping::REQUEST_TEMPLATE,
-        "copy mapping/request.vtl into openapi.yaml"
+        "mapping/build.rs reads the template out of openapi.yaml"
     );
 }
 

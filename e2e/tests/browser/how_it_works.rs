@@ -145,7 +145,7 @@ async fn every_hop_of_a_hostile_names_request_is_shown_exactly() {
     // 3. The template: its source, and its output byte for byte.
     assert_eq!(
         page.text_of("template-source").await,
-        include_str!("../../../mapping/request.vtl")
+        mapping::REQUEST_TEMPLATE
     );
     assert_eq!(
         page.text_of("template-output").await,

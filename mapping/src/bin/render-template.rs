@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mapping::{REQUEST_TEMPLATE, REQUEST_TEMPLATE_PATH, RenderContext, Template};
+use mapping::{REQUEST_TEMPLATE, REQUEST_TEMPLATE_SOURCE, RenderContext, Template};
 
 /// Render an API Gateway request mapping template (VTL) for the values you give, the way
 /// API Gateway would after the authorizer allowed the call, and show what the Lambda
 /// behind it (hello) receives.
 ///
-/// Without a TEMPLATE argument the deployed template, mapping/request.vtl, is rendered.
+/// Without a TEMPLATE argument the deployed template (openapi.yaml's, for GET /hello) is
+/// rendered.
 #[derive(Debug, Parser)]
 #[command(
     name = "render-template",
@@ -22,7 +23,7 @@ use mapping::{REQUEST_TEMPLATE, REQUEST_TEMPLATE_PATH, RenderContext, Template};
         render-template my-template.vtl --stage dev --body '{\"a\": 1}' --query page=2"
 )]
 struct Args {
-    /// The template file to render [default: the deployed mapping/request.vtl].
+    /// The template file to render [default: the deployed one, GET /hello's in openapi.yaml].
     template: Option<PathBuf>,
 
     /// A value of the authorizer's context, as KEY=VALUE: $context.authorizer.KEY.
@@ -89,7 +90,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let (label, source) = match &args.template {
         None => (
-            REQUEST_TEMPLATE_PATH.to_owned(),
+            REQUEST_TEMPLATE_SOURCE.to_owned(),
             REQUEST_TEMPLATE.to_owned(),
         ),
         Some(path) => match std::fs::read_to_string(path) {
