@@ -1040,13 +1040,14 @@ fn parse_template(at: &str, source: &str) -> Result<Template, Problem> {
 fn parse_gateway_template(at: &str, source: &str) -> Result<Template, Problem> {
     let template = parse_template(at, source)?;
     let mut sample = mapping::RenderContext::default();
+    let unauthorized = authorizer_contract::UNAUTHORIZED;
     for (key, value) in [
-        ("message", "Unauthorized"),
-        ("messageString", "\"Unauthorized\""),
-        ("responseType", "UNAUTHORIZED"),
-        ("validationErrorString", ""),
+        ("message", unauthorized.to_owned()),
+        ("messageString", format!("\"{unauthorized}\"")),
+        ("responseType", "UNAUTHORIZED".to_owned()),
+        ("validationErrorString", String::new()),
     ] {
-        sample.error.insert(key.to_owned(), value.to_owned());
+        sample.error.insert(key.to_owned(), value);
     }
     template.render(&sample).map_err(|e| invalid(at, e))?;
     Ok(template)

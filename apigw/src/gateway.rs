@@ -41,6 +41,8 @@ use crate::trace::{
     AuthorizerDraft, AuthorizerOutcome, Counters, Recorded, Recorder, TraceStore, shown_event,
 };
 
+use authorizer_contract::MethodArn;
+use authorizer_contract::method_arn::Parts as MethodArnParts;
 use authorizer_contract::token_fingerprint as fingerprint;
 use loopback_guard::log_text::escape;
 use request_trace::{Hop, Invocations, RequestTrace};
@@ -261,7 +263,8 @@ impl GatewayError {
     /// `$context.error.message`, as API Gateway words it (`None` renders `null`).
     fn message(self) -> Option<&'static str> {
         match self {
-            GatewayError::Unauthorized => Some("Unauthorized"),
+            // API Gateway words its 401 with the authorizer's refusal word itself.
+            GatewayError::Unauthorized => Some(authorizer_contract::UNAUTHORIZED),
             GatewayError::AccessDenied { explicit: true } => {
                 Some("User is not authorized to access this resource with an explicit deny")
             }
@@ -507,21 +510,15 @@ impl Gateway {
             // The resource part without a trailing slash (`/hello/` is `/hello`, see
             // `ApiDefinition::find`), so a policy for `.../GET/hello` covers both. Not
             // checked against AWS: no recorded methodArn for a trailing slash found.
-            let method_arn = [
-                "arn:aws:execute-api:",
-                REGION,
-                ":",
-                ACCOUNT_ID,
-                ":",
-                API_ID,
-                "/",
-                &self.stage,
-                "/",
-                &call.method,
-                "/",
-                resource.trim_start_matches('/').trim_end_matches('/'),
-            ]
-            .concat();
+            let method_arn = MethodArn::new(MethodArnParts {
+                partition: "aws",
+                region: REGION,
+                account: ACCOUNT_ID,
+                api: API_ID,
+                stage: &self.stage,
+                method: &call.method,
+                resource: resource.trim_start_matches('/').trim_end_matches('/'),
+            });
             match self.authorize(call, &found, name, &method_arn).await {
                 Ok(context) => authorizer_context = context,
                 Err(error) => {
@@ -588,7 +585,7 @@ impl Gateway {
         call: &Call,
         found: &RouteMatch<'_>,
         name: &str,
-        method_arn: &str,
+        method_arn: &MethodArn,
     ) -> Result<Arc<BTreeMap<String, String>>, GatewayError> {
         let Some(def) = self.definition.authorizers.get(name) else {
             call.trace.stop(
@@ -605,7 +602,7 @@ impl Gateway {
                 AuthorizerKind::Token { .. } => "TOKEN",
                 AuthorizerKind::Request { .. } => "REQUEST",
             },
-            method_arn: method_arn.to_owned(),
+            method_arn: method_arn.clone(),
             ttl_seconds: ttl,
             hit: false,
             event: None,
@@ -663,7 +660,7 @@ impl Gateway {
         ttl: u32,
         (header, header_name): (&str, &HeaderName),
         validation: Option<&regex::Regex>,
-        method_arn: &str,
+        method_arn: &MethodArn,
     ) -> Result<(Arc<AuthorizerResult>, Reached), GatewayError> {
         // A missing, empty or non-text header never reaches the authorizer.
         let token = match header_text(&call.headers, header_name) {
@@ -708,7 +705,7 @@ impl Gateway {
         let mut event = ApiGatewayCustomAuthorizerRequest::default();
         event.type_ = Some("TOKEN".to_owned());
         event.authorization_token = Some(token.to_owned());
-        event.method_arn = Some(method_arn.to_owned());
+        event.method_arn = Some(method_arn.as_str().to_owned());
         let event = AuthorizerRequest::Token(event);
         if self.verbose {
             // Never log a whole credential: the trace's fingerprints.
@@ -734,7 +731,7 @@ impl Gateway {
         def: &AuthorizerDef,
         ttl: u32,
         sources: &[IdentitySource],
-        method_arn: &str,
+        method_arn: &MethodArn,
     ) -> Result<(Arc<AuthorizerResult>, Reached), GatewayError> {
         let values: Vec<Option<String>> = sources
             .iter()
@@ -851,7 +848,7 @@ impl Gateway {
         &self,
         call: &Call,
         found: &RouteMatch<'_>,
-        method_arn: &str,
+        method_arn: &MethodArn,
     ) -> ApiGatewayCustomAuthorizerRequestTypeRequest {
         let mut headers = HeaderMap::new();
         for (name, value) in &call.headers {
@@ -881,7 +878,7 @@ impl Gateway {
 
         let mut event = ApiGatewayCustomAuthorizerRequestTypeRequest::default();
         event.type_ = Some("REQUEST".to_owned());
-        event.method_arn = Some(method_arn.to_owned());
+        event.method_arn = Some(method_arn.as_str().to_owned());
         event.resource = Some(found.route.path.clone());
         event.path = Some(
             call.path
@@ -914,7 +911,7 @@ impl Gateway {
         name: &str,
         key: &str,
         now: Instant,
-        method_arn: &str,
+        method_arn: &MethodArn,
     ) -> Option<(Arc<AuthorizerResult>, Verdict)> {
         if ttl == 0 {
             return None;
@@ -924,12 +921,18 @@ impl Gateway {
             .get_mut(name)?
             .get_mut(key)
             .filter(|c| c.expires > now)?;
-        let verdict = match cached.verdicts.iter().find(|(arn, _)| arn == method_arn) {
+        let verdict = match cached
+            .verdicts
+            .iter()
+            .find(|(arn, _)| arn == method_arn.as_str())
+        {
             Some((_, verdict)) => *verdict,
             None => {
                 let verdict = cached.result.evaluate(method_arn);
                 if cached.verdicts.len() < MAX_VERDICTS_PER_DECISION {
-                    cached.verdicts.push((method_arn.to_owned(), verdict));
+                    cached
+                        .verdicts
+                        .push((method_arn.as_str().to_owned(), verdict));
                 }
                 verdict
             }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use authorizer_contract::{MethodArn, iam_wildcard_match};
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerResponse;
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde_json::Value;
@@ -207,21 +208,25 @@ fn context_strings(context: Option<&Value>) -> Result<BTreeMap<String, String>, 
 
 impl AuthorizerResult {
     /// Evaluates the policy for `method_arn`: explicit Deny wins, then any Allow.
-    pub fn evaluate(&self, method_arn: &str) -> Verdict {
+    pub fn evaluate(&self, method_arn: &MethodArn) -> Verdict {
         self.evaluation(method_arn).verdict
     }
 
     /// [`AuthorizerResult::evaluate`], with the statement that decided.
-    pub fn evaluation(&self, method_arn: &str) -> Evaluation<'_> {
+    pub fn evaluation(&self, method_arn: &MethodArn) -> Evaluation<'_> {
         let mut first_allow = None;
         for (index, statement) in self.statements.iter().enumerate() {
-            if !statement.actions.iter().any(|a| wildcard_match(a, INVOKE)) {
+            if !statement
+                .actions
+                .iter()
+                .any(|a| iam_wildcard_match(a, INVOKE))
+            {
                 continue;
             }
             let Some(resource) = statement
                 .resources
                 .iter()
-                .find(|r| wildcard_match(r, method_arn))
+                .find(|r| method_arn.matched_by(r))
             else {
                 continue;
             };
@@ -246,7 +251,7 @@ impl AuthorizerResult {
     }
 
     /// Why the policy decides as it does for `method_arn`, in one sentence.
-    pub fn explain(&self, method_arn: &str) -> String {
+    pub fn explain(&self, method_arn: &MethodArn) -> String {
         let evaluation = self.evaluation(method_arn);
         match (evaluation.verdict, evaluation.statement) {
             (Verdict::Allow, Some((index, resource))) => format!(
@@ -318,72 +323,16 @@ fn strings(value: Option<&Value>, field: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// IAM's wildcards: `*` is any run of characters (including `/` and none), `?` exactly
-/// one character; everything else matches itself. Iterative with one backtrack point,
-/// so it is linear in practice and never recurses on hostile patterns.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    if pattern.is_ascii() && text.is_ascii() {
-        // Every character is one byte: no need to decode (the usual case, per request).
-        return wildcard_match_units(pattern.as_bytes(), text.as_bytes());
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    wildcard_match_units(&p, &t)
-}
-
-fn wildcard_match_units<T: PartialEq + WildcardUnit>(p: &[T], t: &[T]) -> bool {
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi].is_one() || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi].is_any() {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(WildcardUnit::is_any)
-}
-
-/// A character or byte that may be a wildcard.
-trait WildcardUnit {
-    /// `*`.
-    fn is_any(&self) -> bool;
-    /// `?`.
-    fn is_one(&self) -> bool;
-}
-
-impl WildcardUnit for char {
-    fn is_any(&self) -> bool {
-        *self == '*'
-    }
-    fn is_one(&self) -> bool {
-        *self == '?'
-    }
-}
-
-impl WildcardUnit for u8 {
-    fn is_any(&self) -> bool {
-        *self == b'*'
-    }
-    fn is_one(&self) -> bool {
-        *self == b'?'
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello";
+
+    fn arn(text: &str) -> MethodArn {
+        text.parse().unwrap()
+    }
 
     fn result(statements: Value) -> AuthorizerResult {
         AuthorizerResult::from_response(&json!({
@@ -394,38 +343,16 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_follow_iam() {
-        assert!(wildcard_match("*", ""));
-        // `?` is one character, not one byte.
-        assert!(wildcard_match("caf?/*", "café/x"));
-        assert!(!wildcard_match("caf??", "café"));
-        assert!(wildcard_match("a*/*", "a/b/c/d"));
-        assert!(wildcard_match("arn:*:greetlocal/prod/*/*", ARN));
-        assert!(wildcard_match(
-            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GE?/hello",
-            ARN
-        ));
-        assert!(!wildcard_match(
-            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/P?ST/hello",
-            ARN
-        ));
-        assert!(!wildcard_match(
-            "arn:aws:execute-api:us-east-1:123456789012:greetlocal/dev/*",
-            ARN
-        ));
-        assert!(!wildcard_match("?", ""));
-        assert!(wildcard_match("*?", "x"));
-        assert!(!wildcard_match("abc", "abcd"));
-    }
-
-    #[test]
     fn explicit_deny_wins_over_allow() {
         let r = result(json!([
             {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
             {"Effect": "Deny", "Action": ["execute-api:*"], "Resource": [ARN]}
         ]));
-        assert_eq!(r.evaluate(ARN), Verdict::ExplicitDeny);
-        assert_eq!(r.evaluate(&ARN.replace("GET", "POST")), Verdict::Allow);
+        assert_eq!(r.evaluate(&arn(ARN)), Verdict::ExplicitDeny);
+        assert_eq!(
+            r.evaluate(&arn(&ARN.replace("GET", "POST"))),
+            Verdict::Allow
+        );
     }
 
     #[test]
@@ -436,21 +363,21 @@ mod tests {
             {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "arn:*/POST/*"}
         ]));
         assert_eq!(
-            r.explain(ARN),
+            r.explain(&arn(ARN)),
             format!(
                 "Statement[1] allows execute-api:Invoke on arn:*:greetlocal/prod/*/*, which covers {ARN}"
             )
         );
         let post = ARN.replace("GET", "POST");
         assert_eq!(
-            r.explain(&post),
+            r.explain(&arn(&post)),
             format!(
                 "Statement[2] denies execute-api:Invoke on arn:*/POST/*, which covers {post} (an explicit Deny wins over any Allow)"
             )
         );
         let other = ARN.replace("prod", "dev");
         assert_eq!(
-            r.explain(&other),
+            r.explain(&arn(&other)),
             format!(
                 "no statement allows execute-api:Invoke on {other}, so it is denied (implicitly)"
             )
@@ -470,16 +397,16 @@ mod tests {
     #[test]
     fn actions_match_without_regard_to_case() {
         let r = result(json!([{"Effect": "Allow", "Action": "Execute-API:*", "Resource": "*"}]));
-        assert_eq!(r.evaluate(ARN), Verdict::Allow);
+        assert_eq!(r.evaluate(&arn(ARN)), Verdict::Allow);
     }
 
     #[test]
     fn no_matching_allow_is_an_implicit_deny() {
         let r = result(json!({"Effect": "Allow", "Action": "execute-api:Invoke",
             "Resource": "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/other"}));
-        assert_eq!(r.evaluate(ARN), Verdict::ImplicitDeny);
+        assert_eq!(r.evaluate(&arn(ARN)), Verdict::ImplicitDeny);
         let r = result(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]));
-        assert_eq!(r.evaluate(ARN), Verdict::ImplicitDeny);
+        assert_eq!(r.evaluate(&arn(ARN)), Verdict::ImplicitDeny);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::definition::ApiDefinition;
 use crate::gateway::Gateway;
 use crate::lambda::{AuthorizerRequest, FunctionError};
 use crate::policy::{AuthorizerResult, Verdict};
-use authorizer_contract::token_fingerprint;
+use authorizer_contract::{MethodArn, token_fingerprint};
 
 /// How many requests the store keeps at most (the oldest go first).
 pub const MAX_TRACES: usize = 256;
@@ -65,7 +65,7 @@ pub(crate) struct AuthorizerDraft {
     pub name: String,
     pub function: String,
     pub kind: &'static str,
-    pub method_arn: String,
+    pub method_arn: MethodArn,
     pub ttl_seconds: u32,
     pub hit: bool,
     /// Fingerprinted ([`shown_event`]).
@@ -233,7 +233,7 @@ impl Recorded {
         let authorizer = d.authorizer.as_ref().map_or(0, |a| {
             a.name.len()
                 + a.function.len()
-                + a.method_arn.len()
+                + a.method_arn.as_str().len()
                 + a.event.as_ref().map_or(0, value_weight)
                 + lines_weight(&a.logs)
         });
@@ -805,7 +805,9 @@ mod tests {
             name: "A".into(),
             function: "AuthorizerFunction".into(),
             kind: "TOKEN",
-            method_arn: "arn:x".into(),
+            method_arn: "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello"
+                .parse()
+                .unwrap(),
             ttl_seconds: 0,
             hit: false,
             event: None,

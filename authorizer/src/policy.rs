@@ -1,5 +1,6 @@
 //! From verified claims to API Gateway's answer: Allow or Deny, for the whole stage.
 
+use authorizer_contract::MethodArn;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
 };
@@ -56,35 +57,17 @@ pub fn decide(claims: &GoogleClaims, config: &Config) -> Decision {
     }
 }
 
-/// `arn:aws:execute-api:R:A:API/STAGE/METHOD/PATH` -> `arn:aws:execute-api:R:A:API/STAGE/*/*`.
+/// `arn:aws:execute-api:R:A:API/STAGE/METHOD/PATH` -> `arn:aws:execute-api:R:A:API/STAGE/*/*`
+/// ([`MethodArn::stage_wildcard`]).
 ///
 /// API Gateway caches the policy per token and re-evaluates it for every method and
 /// path, so a policy naming only the method that was called would refuse the next
 /// call to any other route within the cache TTL.
 pub fn stage_resource(method_arn: &str) -> Result<String, Error> {
     // API Gateway builds the ARN from the request path, which the client chooses.
-    let invalid = || Error::InvalidMethodArn(crate::error::shown(method_arn));
-    let parts: Vec<&str> = method_arn.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, rest] = parts.as_slice() else {
-        return Err(invalid());
-    };
-    if *arn != "arn" || partition.is_empty() || *service != "execute-api" || region.is_empty() {
-        return Err(invalid());
-    }
-    if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let mut path = rest.splitn(3, '/');
-    let (Some(api), Some(stage), Some(_method_and_path)) = (path.next(), path.next(), path.next())
-    else {
-        return Err(invalid());
-    };
-    if api.is_empty() || stage.is_empty() {
-        return Err(invalid());
-    }
-    Ok(format!(
-        "arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/*/*"
-    ))
+    MethodArn::parse(method_arn)
+        .map(|arn| arn.stage_wildcard())
+        .map_err(|_| Error::InvalidMethodArn(crate::error::shown(method_arn)))
 }
 
 /// The authorizer's response: `principalId` = `sub`, one statement for the stage,

@@ -29,7 +29,7 @@ pub enum Error {
     },
     /// `site_dir` does not hold a built site.
     #[error(
-        "{} has no index.html: the site is not built. Build it with `cargo xtask demo` (it builds site/dist, then starts this stack)",
+        "{} has no index.html: the site is not built; build it with `cargo xtask demo` (it builds site/dist, then starts this stack)",
         .0.display()
     )]
     SiteNotBuilt(PathBuf),

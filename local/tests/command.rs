@@ -138,7 +138,7 @@ async fn prints_the_urls_serves_logs_hops_and_stops_cleanly_on_sigterm() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "{} has no index.html: the site is not built. Build it with `cargo xtask demo`",
+            "{} has no index.html: the site is not built; build it with `cargo xtask demo`",
             missing_site.display()
         )),
         "{stderr}"

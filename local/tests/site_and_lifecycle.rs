@@ -139,7 +139,7 @@ async fn a_site_dir_without_index_html_says_how_to_build_it() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{} has no index.html: the site is not built. Build it with `cargo xtask demo` (it builds site/dist, then starts this stack)",
+            "{} has no index.html: the site is not built; build it with `cargo xtask demo` (it builds site/dist, then starts this stack)",
             dir.display()
         )
     );

@@ -3,8 +3,9 @@
 //!
 //! The deployed template is [`REQUEST_TEMPLATE`]: GET /hello's request template in
 //! `openapi.yaml`, the one file deploy and the local stack read, taken out of it at
-//! compile time (build.rs), so the tests render the very text that is deployed. It turns the authorizer's `name` into `{"name": ...}` that is valid JSON for
-//! every possible name; the file's comments explain how.
+//! compile time (build.rs), so the tests render the very text that is deployed. It
+//! turns the authorizer's `name` into `{"name": ...}` that is valid JSON for every
+//! possible name; the template's own comments explain how.
 //!
 //! ```
 //! use mapping::{RenderContext, Template};

@@ -91,7 +91,7 @@ fn passthrough_of_an_empty_body_is_an_empty_object() {
 #[test]
 fn an_apostrophe_makes_the_consoles_template_invalid_json_as_on_aws() {
     // escapeJavaScript turns ' into \' (not a JSON escape): the console's template has
-    // this flaw on AWS too; the deployed request.vtl undoes it.
+    // this flaw on AWS too; the deployed template (openapi.yaml's) undoes it.
     let template = Template::parse(PASSTHROUGH).expect("parses");
     let mut context = request();
     context.query.insert("q".into(), "O'Brien".into());

@@ -1,5 +1,6 @@
-//! The one word of the API Gateway ↔ Lambda authorizer contract that is not a type in
-//! `aws_lambda_events`: how an authorizer says "this caller is not authenticated".
+//! The parts of the API Gateway ↔ Lambda authorizer contract that are not types in
+//! `aws_lambda_events`. First, how an authorizer says "this caller is not
+//! authenticated".
 //!
 //! An authorizer that fails with exactly the message [`UNAUTHORIZED`] makes API Gateway
 //! answer 401 (its `UNAUTHORIZED` gateway response); any other failure is a 500
@@ -8,8 +9,13 @@
 //! developer guide, "Use API Gateway Lambda authorizers", the example functions).
 //! The authorizers here also use it as the error's type, as `lambda_runtime` reports it.
 //!
-//! Also here: [`token_fingerprint`], how both the authorizer and the emulator name a
-//! token in their logs.
+//! Also here: [`MethodArn`], the method ARN the emulator formats, the authorizer
+//! parses and policies match ([`method_arn`]); and [`token_fingerprint`], how both the
+//! authorizer and the emulator name a token in their logs.
+
+pub mod method_arn;
+
+pub use method_arn::{MethodArn, NotAMethodArn, iam_wildcard_match};
 
 /// The error message (and type) of a Lambda authorizer's refusal: API Gateway answers 401.
 pub const UNAUTHORIZED: &str = "Unauthorized";
