@@ -22,8 +22,10 @@ pub enum Error {
     /// The executable is built for a machine Lambda does not run.
     #[error("{} is built for ELF machine {machine:#x}, neither x86_64 nor arm64", .path.display())]
     UnknownMachine { path: PathBuf, machine: u16 },
-    /// No variable says where the installed tools are.
-    #[error("neither GREETING_STACK_AWS_TOOLS, GREETING_STACK_CACHE nor HOME is set")]
+    /// No variable says where the installed tools are (`tool_cache`'s variables).
+    #[error(
+        "no variable says where the AWS tools are: set GREETING_STACK_AWS_TOOLS (the virtualenv), GREETING_STACK_CACHE, XDG_CACHE_HOME or HOME, as when `cargo xtask test` installed them"
+    )]
     NoToolCache,
     /// The aws-sam-cli virtualenv is not there.
     #[error("{}: {source} (`cargo xtask test` installs aws-sam-cli there)", .lib.display())]
