@@ -553,12 +553,24 @@ impl Gateway {
             } else {
                 BTreeMap::new()
             },
-            headers: call
-                .headers
-                .iter()
-                .filter(|(k, _)| reads_params || *k == header::HOST)
-                .filter_map(|(k, v)| Some((call.spell(k).to_owned(), v.to_str().ok()?.to_owned())))
-                .collect(),
+            headers: if reads_params {
+                call.headers
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((call.spell(k).to_owned(), v.to_str().ok()?.to_owned()))
+                    })
+                    .collect()
+            } else {
+                // Host alone (the last one, as collecting would keep), put in directly:
+                // collecting a map of one walked every header and bulk-built the map.
+                let mut host = BTreeMap::new();
+                if let Some(value) = call.headers.get_all(header::HOST).iter().next_back()
+                    && let Ok(value) = value.to_str()
+                {
+                    host.insert(call.spell(&header::HOST).to_owned(), value.to_owned());
+                }
+                host
+            },
             // Request templates have no $context.error (gateway responses set it).
             error: Default::default(),
             overrides: Overrides::default(),
