@@ -2,17 +2,19 @@
 //! remembers each method's verdict, and a policy that allows one method and not another
 //! keeps doing so from the cache (one invocation), per method. Called in process.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use apigw::gateway::{Gateway, GatewaySettings, app};
+use apigw::gateway::{Gateway, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, Clock, LambdaFunction};
+use apigw::{ApiDefinition, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::json;
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations'}";
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod";
@@ -47,16 +49,10 @@ async fn one_cached_policy_keeps_allowing_one_method_and_denying_another() {
             ]}
         })))
     });
-    let gateway = Arc::new(Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::parse(&definition(), "test.yaml").unwrap()),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::from([("AuthorizerFunction".to_owned(), authorizer)]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    }));
+    let gateway = Arc::new(Gateway::new(settings(
+        ApiDefinition::parse(&definition(), "test.yaml").unwrap(),
+        [("AuthorizerFunction", authorizer)],
+    )));
     let router = app(gateway.clone());
     let mut seen = Vec::new();
     for path in [

@@ -3,7 +3,6 @@
 //! `extendedRequestId`, the request's time from the gateway's clock (pinned here) in
 //! API Gateway's format, the HTTP version. Called in process (oneshot).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -12,6 +11,9 @@ use apigw::{ApiDefinition, Clock};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, Version};
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const TEMPLATE: &str = "$context.accountId $context.apiId $context.resourceId $context.deploymentId $context.requestTimeEpoch $context.requestTime $context.protocol $context.domainName $context.domainPrefix $context.extendedRequestId";
 
@@ -29,14 +31,8 @@ x-amazon-apigateway-gateway-responses:
 "
     );
     let gateway = Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::parse(&yaml, "test.yaml").unwrap()),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::new(),
-        ttl_override: None,
         clock,
-        verbose: false,
+        ..settings(ApiDefinition::parse(&yaml, "test.yaml").unwrap(), [])
     });
     app(Arc::new(gateway))
 }

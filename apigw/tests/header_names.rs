@@ -3,16 +3,18 @@
 //! crate keeps them; with a [`ClientHeaderNames`] record, the client's spelling.
 //! (The record taken off the wire is tested in local/tests/header_case.rs.)
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use apigw::gateway::{Gateway, GatewaySettings, app};
+use apigw::gateway::{Gateway, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, ClientHeaderNames, Clock};
+use apigw::{ApiDefinition, ClientHeaderNames};
 use axum::body::{Body, to_bytes};
 use axum::http::Request;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const DEFINITION: &str = "paths:
   /echo:
@@ -40,16 +42,10 @@ async fn call(names: Option<ClientHeaderNames>) -> (String, Value) {
                 {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]}}))
         }
     });
-    let gateway = Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::parse(DEFINITION, "test.yaml").unwrap()),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::from([("AuthorizerFunction".to_owned(), authorizer)]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    });
+    let gateway = Gateway::new(settings(
+        ApiDefinition::parse(DEFINITION, "test.yaml").unwrap(),
+        [("AuthorizerFunction", authorizer)],
+    ));
     let mut request = Request::get("/prod/echo")
         .header("X-Custom-Header", "Value")
         .header("Accept", "*/*")

@@ -6,17 +6,19 @@
 //! test_integration_mock_with_vtl_map_assignation); request overrides that would change
 //! how Lambda is invoked are refused. Called in process (oneshot).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use apigw::gateway::{Gateway, GatewaySettings, app};
+use apigw::gateway::{Gateway, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, Clock, LambdaFunction};
+use apigw::{ApiDefinition, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${HelloFunction.Arn}/invocations'}";
 
@@ -46,16 +48,7 @@ struct Answer {
 
 async fn get(yaml: &str, hello: Arc<dyn LambdaFunction>, path: &str) -> Answer {
     let definition = ApiDefinition::parse(yaml, "test.yaml").expect("the definition");
-    let gateway = Gateway::new(GatewaySettings {
-        definition: Arc::new(definition),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::from([("HelloFunction".to_owned(), hello)]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    });
+    let gateway = Gateway::new(settings(definition, [("HelloFunction", hello)]));
     let request = Request::get(path).body(Body::empty()).unwrap();
     let response = app(Arc::new(gateway)).oneshot(request).await.unwrap();
     let status = response.status();

@@ -4,16 +4,18 @@
 //! (`mapping::Template::reads_params`). `$context.domainName` reads the `Host` header
 //! either way. Called in process (oneshot).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use apigw::gateway::{Gateway, GatewaySettings, app};
+use apigw::gateway::{Gateway, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, Clock, LambdaFunction};
+use apigw::{ApiDefinition, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${HelloFunction.Arn}/invocations'}";
 
@@ -35,16 +37,10 @@ async fn get(yaml: &str, path: &str) -> (StatusCode, String, Vec<Value>) {
         seen.lock().unwrap().push(event);
         async { Ok(json!({"ok": true})) }
     });
-    let gateway = Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::parse(yaml, "test.yaml").expect("the definition")),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::from([("HelloFunction".to_owned(), hello)]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    });
+    let gateway = Gateway::new(settings(
+        ApiDefinition::parse(yaml, "test.yaml").expect("the definition"),
+        [("HelloFunction", hello)],
+    ));
     let request = Request::get(format!("{path}?q=1"))
         .header("host", "api.test:3000")
         .header("x-custom", "v1")

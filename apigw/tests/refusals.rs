@@ -3,19 +3,20 @@
 //! openapi.yaml, and whether the authorizer was asked at all. The same refusals over
 //! real HTTP, with the real authorizer, are in local/tests/refusals.rs.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use apigw::gateway::{Gateway, GatewaySettings, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, Clock, FunctionError, LambdaFunction};
+use apigw::{ApiDefinition, FunctionError, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const ORIGIN: &str = "http://127.0.0.1:4100";
+mod common;
+use common::{ORIGIN, settings};
+
 const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod";
 
 /// What the authorizer answers, for every call.
@@ -46,17 +47,11 @@ fn greeting_api(answer: Answer) -> (axum::Router, Arc<AtomicUsize>) {
         ))
     });
     let gateway = Arc::new(Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::embedded().unwrap()),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: ORIGIN.into(),
-        functions: BTreeMap::from([
-            ("AuthorizerFunction".to_owned(), authorizer),
-            ("HelloFunction".to_owned(), hello),
-        ]),
         ttl_override: Some(0),
-        clock: Clock::default(),
-        verbose: false,
+        ..settings(
+            ApiDefinition::embedded().unwrap(),
+            [("AuthorizerFunction", authorizer), ("HelloFunction", hello)],
+        )
     }));
     (app(gateway), calls)
 }

@@ -4,17 +4,19 @@
 //! (AuthorizerConfigurationException). The router is called in process with paused
 //! time, so the 29 s pass without waiting.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apigw::gateway::{AUTHORIZER_TIMEOUT, Gateway, GatewaySettings, app};
+use apigw::gateway::{AUTHORIZER_TIMEOUT, Gateway, app};
 use apigw::lambda::from_fn;
-use apigw::{ApiDefinition, Clock, FunctionError, LambdaFunction};
+use apigw::{ApiDefinition, FunctionError, LambdaFunction};
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+use common::settings;
 
 const URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${HelloFunction.Arn}/invocations'}";
 const AUTHORIZER_URI: &str = "{'Fn::Sub': 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations'}";
@@ -59,19 +61,10 @@ fn router(
     authorizer: Arc<dyn LambdaFunction>,
 ) -> axum::Router {
     let definition = ApiDefinition::parse(yaml, "test.yaml").expect("the definition");
-    let gateway = Gateway::new(GatewaySettings {
-        definition: Arc::new(definition),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: "http://127.0.0.1:4100".into(),
-        functions: BTreeMap::from([
-            ("HelloFunction".to_owned(), hello),
-            ("AuthorizerFunction".to_owned(), authorizer),
-        ]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    });
+    let gateway = Gateway::new(settings(
+        definition,
+        [("HelloFunction", hello), ("AuthorizerFunction", authorizer)],
+    ));
     app(Arc::new(gateway))
 }
 

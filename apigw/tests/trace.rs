@@ -4,17 +4,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use apigw::gateway::{Gateway, GatewaySettings, app};
+use apigw::gateway::{Gateway, app};
 use apigw::lambda::from_fn;
 use apigw::request_trace::{Decision, Hop, Invocations, RequestTrace, trace_path};
-use apigw::{ApiDefinition, Clock, FunctionError, LambdaFunction};
+use apigw::{ApiDefinition, FunctionError, LambdaFunction};
 use authorizer_contract::token_fingerprint;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const ORIGIN: &str = "http://127.0.0.1:4100";
+mod common;
+use common::{ORIGIN, settings};
+
 const TOKEN: &str = "Bearer aaa.bbb.ccc";
 const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello";
 const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/*/*";
@@ -43,19 +45,10 @@ fn hello() -> Arc<dyn LambdaFunction> {
 
 /// The stage and the local endpoints, as the local stack serves them.
 fn router(authorizer: Arc<dyn LambdaFunction>, hello: Arc<dyn LambdaFunction>) -> axum::Router {
-    let gateway = Arc::new(Gateway::new(GatewaySettings {
-        definition: Arc::new(ApiDefinition::embedded().expect("openapi.yaml")),
-        stage: "prod".into(),
-        stage_variables: BTreeMap::new(),
-        site_origin: ORIGIN.into(),
-        functions: BTreeMap::from([
-            ("HelloFunction".to_owned(), hello),
-            ("AuthorizerFunction".to_owned(), authorizer),
-        ]),
-        ttl_override: None,
-        clock: Clock::default(),
-        verbose: false,
-    }));
+    let gateway = Arc::new(Gateway::new(settings(
+        ApiDefinition::embedded().expect("openapi.yaml"),
+        [("HelloFunction", hello), ("AuthorizerFunction", authorizer)],
+    )));
     apigw::trace::local_app(gateway.clone()).merge(app(gateway))
 }
 
