@@ -164,17 +164,29 @@ impl LambdaFunction for InProcessAuthorizer {
 #[derive(Debug, Default)]
 pub struct InProcessHello;
 
+impl InProcessHello {
+    /// hello's typed answer, or its error as the runtime reports it.
+    fn call(
+        event: Value,
+        request_id: &str,
+    ) -> impl Future<Output = Result<hello::Greeting, Diagnostic>> + use<> {
+        let event = LambdaEvent::new(event, context(request_id));
+        async move {
+            hello::function_handler(event)
+                .await
+                .map_err(Diagnostic::from)
+        }
+    }
+}
+
 impl LambdaFunction for InProcessHello {
     fn invoke(
         &self,
         event: Value,
         request_id: &str,
     ) -> BoxFuture<'_, Result<Value, FunctionError>> {
-        let context = context(request_id);
-        Box::pin(async move {
-            let result = hello::function_handler(LambdaEvent::new(event, context)).await;
-            respond(result.map_err(Diagnostic::from))
-        })
+        let answer = Self::call(event, request_id);
+        Box::pin(async move { respond(answer.await) })
     }
 
     /// The answer written straight from hello's typed response, as `lambda_runtime`
@@ -184,11 +196,11 @@ impl LambdaFunction for InProcessHello {
         event: Value,
         request_id: &str,
     ) -> BoxFuture<'_, Result<String, FunctionError>> {
-        let context = context(request_id);
+        let answer = Self::call(event, request_id);
         Box::pin(async move {
-            match hello::function_handler(LambdaEvent::new(event, context)).await {
-                Ok(response) => serde_json::to_string(&response).map_err(serialization_error),
-                Err(error) => Err(Diagnostic::from(error).into()),
+            match answer.await {
+                Ok(greeting) => serde_json::to_string(&greeting).map_err(serialization_error),
+                Err(diagnostic) => Err(diagnostic.into()),
             }
         })
     }
