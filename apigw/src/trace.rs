@@ -271,7 +271,8 @@ impl Recorded {
                 kind: answer.kind.to_owned(),
                 function: answer.function.clone(),
                 answer: match &answer.answer {
-                    // Written by serde_json from a Value: it parses back.
+                    // The answer as serde_json wrote it (a Value or a typed answer):
+                    // it parses back.
                     Ok(text) => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
                     Err(error) => error.to_json(),
                 },
