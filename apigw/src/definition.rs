@@ -257,6 +257,22 @@ impl ApiDefinition {
             .collect()
     }
 
+    /// Whether anything it serves hands on request header names as the client spelled
+    /// them ([`crate::header_names`]): a template that may read `$input.params`, or a
+    /// REQUEST authorizer's event. Only then need the server record them.
+    pub fn reads_header_names(&self) -> bool {
+        let templates = self
+            .routes
+            .iter()
+            .flat_map(|r| r.methods.values())
+            .any(|op| op.integration.reads_params());
+        let events = self
+            .authorizers
+            .values()
+            .any(|a| matches!(a.kind, AuthorizerKind::Request { .. }));
+        templates || events
+    }
+
     /// Every Lambda function the definition invokes, by logical name.
     pub fn functions(&self) -> BTreeSet<String> {
         let integrations = self

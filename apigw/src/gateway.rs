@@ -199,6 +199,12 @@ impl Gateway {
         self.traces.get(request_id, &self.definition)
     }
 
+    /// Whether its requests need their header names as the client spelled them
+    /// ([`crate::ApiDefinition::reads_header_names`]).
+    pub fn reads_header_names(&self) -> bool {
+        self.definition.reads_header_names()
+    }
+
     /// The site's origin: what the definition's CORS headers allow.
     pub fn site_origin(&self) -> &str {
         &self.site_origin

@@ -197,3 +197,30 @@ fn a_literal_header_value_no_http_header_can_carry_is_refused_at_load() {
         "the API definition test.yaml: paths./a.get.x-amazon-apigateway-integration.responses.\"default\": the literal 'a\u{1}b' is not a valid HTTP header value"
     );
 }
+
+/// A mock GET /echo whose response template is `template`.
+fn echo_yaml(template: &str) -> String {
+    format!(
+        "paths:\n  /echo:\n    get:\n      responses:\n        '200':\n          description: echo\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          application/json: '{{\"statusCode\": 200}}'\n        responses:\n          default:\n            statusCode: '200'\n            responseTemplates:\n              application/json: '{template}'\n"
+    )
+}
+
+#[test]
+fn header_names_are_read_only_by_a_template_reading_params_or_a_request_authorizer() {
+    let reads = |yaml: &str| {
+        ApiDefinition::parse(yaml, "test.yaml")
+            .expect("accepted")
+            .reads_header_names()
+    };
+    // The greeting API: a TOKEN authorizer and a template reading only its context.
+    assert!(!ApiDefinition::embedded().unwrap().reads_header_names());
+    assert!(!reads(&echo_yaml("{\"id\": \"$context.requestId\"}")));
+    assert!(reads(&echo_yaml("$input.params().header.keySet()")));
+    assert!(reads(&echo_yaml("$input.params(''x'')")));
+    assert!(!reads(&authorizer_yaml(
+        "type: token, identitySource: method.request.header.Authorization"
+    )));
+    assert!(reads(&authorizer_yaml(
+        "type: request, identitySource: method.request.header.A"
+    )));
+}

@@ -6,8 +6,9 @@
 //! requests, then 10,000 `GET /prod/hello` with a valid token over 64 concurrent
 //! keep-alive connections. Every answer must be 200 with the exact greeting; requests/s,
 //! p50 and p99 latency, the server's CPU time per request (its threads' on-CPU time from
-//! /proc, which the load generator's share of the cores does not blur) and its RSS before
-//! and after are printed, and the run is repeated (3 rounds, median reported). Exits
+//! /proc, which the load generator's share of the cores does not blur), the load
+//! generator's own (on the same cores: it costs more per request against a slower
+//! server, so it moves the ratios too) and the server's RSS before and after are printed, and the run is repeated (3 rounds, median reported). Exits
 //! non-zero on any error.
 //!
 //! Options after `--`: `--requests N`, `--concurrency N`, `--rounds N`; the environment
@@ -294,7 +295,12 @@ async fn connect(authority: &str) -> Option<hyper::client::conn::http1::SendRequ
 /// The on-CPU time of all the process's threads so far (the first field of each
 /// thread's /proc schedstat, in ns): the server's threads live as long as it does.
 fn cpu_time(child: &Child) -> Duration {
-    let Ok(threads) = std::fs::read_dir(format!("/proc/{}/task", child.id())) else {
+    threads_cpu_time(child.id())
+}
+
+/// As [`cpu_time`], for the process `pid`.
+fn threads_cpu_time(pid: u32) -> Duration {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Duration::ZERO;
     };
     let nanos: u64 = threads
@@ -360,11 +366,15 @@ async fn run(options: &Options) -> bool {
     for round in 1..=options.rounds {
         for (target, row) in targets.iter().zip(rows.iter_mut()) {
             let cpu_before = cpu_time(&target.child);
+            let client_before = threads_cpu_time(std::process::id());
             let m = load(target, options.requests, options.concurrency).await;
             let cpu_us = (cpu_time(&target.child) - cpu_before).as_secs_f64() * 1e6
                 / options.requests as f64;
+            let client_us = (threads_cpu_time(std::process::id()) - client_before).as_secs_f64()
+                * 1e6
+                / options.requests as f64;
             eprintln!(
-                "  round {round}: {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU {:>5.1} µs/req  errors {}",
+                "  round {round}: {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU {:>5.1} µs/req  load generator {client_us:>5.1} µs/req  errors {}",
                 target.name,
                 m.rps(),
                 m.percentile(0.50).as_secs_f64() * 1000.0,

@@ -449,7 +449,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, Error> {
             }
         }
     };
-    let api = server::spawn_api(api_listener, reload::Api(live.clone()), config.limits);
+    let api = server::spawn_api(
+        api_listener,
+        reload::Api(live.clone()),
+        config.limits,
+        live.reads_header_names(),
+    );
     let site = match (site_listener, site_dir) {
         (Some(listener), Some(dir)) => Some(Server::spawn(
             listener,

@@ -30,7 +30,7 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
@@ -46,6 +46,9 @@ pub(crate) struct LiveGateway {
     /// Authorizer invocations of the gateways replaced so far, so that the stack's count
     /// covers its whole run.
     retired_invocations: AtomicU64,
+    /// Whether the current gateway reads the client's header names
+    /// ([`Gateway::reads_header_names`]): the API server records them only then.
+    reads_header_names: watch::Sender<bool>,
 }
 
 struct Current {
@@ -57,13 +60,20 @@ struct Current {
 
 impl LiveGateway {
     pub fn new(gateway: Arc<Gateway>) -> Self {
+        let reads_header_names = watch::Sender::new(gateway.reads_header_names());
         LiveGateway {
             current: RwLock::new(Current {
                 router: router(gateway.clone()),
                 gateway,
             }),
             retired_invocations: AtomicU64::new(0),
+            reads_header_names,
         }
+    }
+
+    /// Whether the current gateway reads the client's header names, as it changes.
+    pub fn reads_header_names(&self) -> watch::Receiver<bool> {
+        self.reads_header_names.subscribe()
     }
 
     /// Where `path` goes: the router (under `/.local`) or the stage.
@@ -79,10 +89,15 @@ impl LiveGateway {
     /// Serves `gateway` from the next request on; requests in flight finish on the old one.
     pub fn replace(&self, gateway: Arc<Gateway>) {
         let router = router(gateway.clone());
+        let reads_header_names = gateway.reads_header_names();
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let old = std::mem::replace(&mut *current, Current { gateway, router });
         self.retired_invocations
             .fetch_add(old.gateway.authorizer_invocations(), Ordering::Relaxed);
+        drop(current);
+        self.reads_header_names.send_if_modified(|reads| {
+            std::mem::replace(reads, reads_header_names) != reads_header_names
+        });
     }
 
     /// Authorizer invocations since the stack started, across reloads (an invocation

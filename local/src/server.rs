@@ -4,7 +4,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use apigw::ClientHeaderNames;
+use loopback_guard::serve::HeadRecording;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub use loopback_guard::serve::{App, Limits, Server, local_addr};
 
@@ -20,10 +22,20 @@ pub(crate) async fn bind(name: &'static str, port: u16) -> Result<TcpListener, E
     })
 }
 
-/// Serves the emulator's `app`: each request carries its header names as the client
-/// spelled them ([`apigw::ClientHeaderNames`]).
-pub(crate) fn spawn_api(listener: TcpListener, app: impl App, limits: Limits) -> Server {
-    Server::spawn_recording_heads(listener, app, limits, |names, extensions| {
-        extensions.insert(ClientHeaderNames::recorded(names));
-    })
+/// Serves the emulator's `app`: while `reads_header_names` (the current definition's
+/// [`apigw::Gateway::reads_header_names`]), each request carries its header names as
+/// the client spelled them ([`apigw::ClientHeaderNames`]).
+pub(crate) fn spawn_api(
+    listener: TcpListener,
+    app: impl App,
+    limits: Limits,
+    reads_header_names: watch::Receiver<bool>,
+) -> Server {
+    let recording = HeadRecording {
+        on_head: |names, extensions| {
+            extensions.insert(ClientHeaderNames::recorded(names));
+        },
+        wanted: reads_header_names,
+    };
+    Server::spawn_recording_heads(listener, app, limits, recording)
 }

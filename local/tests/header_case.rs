@@ -211,3 +211,84 @@ async fn a_repeated_name_is_spelled_as_it_first_came() {
     );
     stack.shutdown().await;
 }
+
+/// GET /echo with nothing that reads header names (no authorizer, a fixed template):
+/// the server does not record them on connections accepted while it is served.
+const UNREAD_DEFINITION: &str = r#"openapi: "3.0.1"
+info: {title: header-names-unread, version: "1"}
+paths:
+  /echo:
+    get:
+      responses:
+        "200": {description: nothing about headers}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates: {application/json: '{"names": "unread"}'}
+"#;
+
+#[tokio::test]
+async fn a_reload_that_starts_reading_header_names_closes_the_connections_not_recording_them() {
+    let dir = std::env::temp_dir().join(format!("local-header-case-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("openapi.yaml");
+    std::fs::write(&path, UNREAD_DEFINITION).unwrap();
+    let fake = fake();
+    let mut config = fake.config();
+    config.definition = Some(path.clone());
+    config.watch = true;
+    // Far above the 10 s the test waits for the close: an idle connection past its head
+    // deadline would close anyway.
+    config.limits.header_read_timeout = std::time::Duration::from_secs(300);
+    let stack = common::start(config).await;
+    let host = host(&stack);
+
+    let mut unrecorded = TcpStream::connect(&host).await.unwrap();
+    unrecorded
+        .write_all(get(&host, "X-Custom-Header", "Value").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        response(&mut unrecorded, &mut Vec::new()).await,
+        (200, r#"{"names": "unread"}"#.to_owned())
+    );
+
+    // The definition now reads them: each new connection is recorded from its first
+    // request on.
+    std::fs::copy(fixture(), &path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut fresh = TcpStream::connect(&host).await.unwrap();
+        fresh
+            .write_all(get(&host, "X-Custom-Header", "Value").as_bytes())
+            .await
+            .unwrap();
+        let answer = response(&mut fresh, &mut Vec::new()).await;
+        if answer == (200, echo("Host, X-Custom-Header", "Value")) {
+            break;
+        }
+        assert_eq!(answer, (200, r#"{"names": "unread"}"#.to_owned()));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reload within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The idle connection accepted before is closed (its next request would have
+    // lower-case names): the client reconnects.
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        unrecorded.read(&mut buffer),
+    )
+    .await
+    .expect("closed within 10 s")
+    .expect("a clean close");
+    assert_eq!(read, 0);
+    stack.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
