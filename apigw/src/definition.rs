@@ -8,7 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use authorizer_contract::MethodArn;
+use authorizer_contract::method_arn::Parts as MethodArnParts;
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use mapping::Template;
@@ -76,6 +80,8 @@ pub(crate) struct Operation {
     /// The name of the custom authorizer that protects it, if any.
     pub authorizer: Option<String>,
     pub integration: Integration,
+    /// Its method ARN, made by the first request ([`RouteMatch::method_arn`]).
+    method_arn: OnceLock<MethodArn>,
 }
 
 /// `x-amazon-apigateway-integration`.
@@ -212,6 +218,24 @@ pub(crate) struct RouteMatch<'a> {
     pub route: &'a Route,
     pub operation: &'a Operation,
     pub path_params: BTreeMap<String, String>,
+}
+
+impl RouteMatch<'_> {
+    /// The request's method ARN, as `parts` make it. Most requests for an operation have
+    /// the same one (any request for a route without parameters): the operation keeps the
+    /// first request's and clones it while the parts are the same, which saves a
+    /// request's formatting (load bench).
+    pub fn method_arn(&self, parts: MethodArnParts<'_>) -> MethodArn {
+        let first = self
+            .operation
+            .method_arn
+            .get_or_init(|| MethodArn::new(parts));
+        if first.parts() == parts {
+            first.clone()
+        } else {
+            MethodArn::new(parts)
+        }
+    }
 }
 
 impl ApiDefinition {
@@ -984,6 +1008,7 @@ fn compile_operation(
             default_response,
             timeout,
         },
+        method_arn: OnceLock::new(),
     })
 }
 
@@ -1214,5 +1239,52 @@ paths:
         assert_eq!(found.path_params["path"], "a/b.txt");
         assert!(definition.find("GET", "/pets").is_none());
         assert!(definition.find("POST", "/pets/7").is_none());
+    }
+
+    #[test]
+    fn an_operation_reuses_its_first_method_arn_only_for_the_same_parts() {
+        let definition = ApiDefinition::parse(
+            r#"
+paths:
+  /pets/{id}:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{"statusCode": 200}'}}
+"#,
+            "test",
+        )
+        .unwrap();
+        let arn = |method: &str, path: &str, stage: &str| {
+            let found = definition.find(method, path).unwrap();
+            let resource = path.trim_start_matches('/');
+            let parts = MethodArnParts {
+                partition: "aws",
+                region: "us-east-1",
+                account: "123456789012",
+                api: "api",
+                stage,
+                method,
+                resource,
+            };
+            let arn = found.method_arn(parts);
+            assert_eq!(arn, MethodArn::new(parts), "{method} {path} on {stage}");
+            arn.to_string()
+        };
+        let first = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/pets/7";
+        assert_eq!(arn("GET", "/pets/7", "prod"), first);
+        assert_eq!(arn("GET", "/pets/7", "prod"), first);
+        // Another parameter, method (ANY) or stage: that request's own.
+        assert_eq!(
+            arn("GET", "/pets/8", "prod"),
+            "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/pets/8"
+        );
+        assert_eq!(
+            arn("POST", "/pets/7", "prod"),
+            "arn:aws:execute-api:us-east-1:123456789012:api/prod/POST/pets/7"
+        );
+        assert_eq!(
+            arn("GET", "/pets/7", "beta"),
+            "arn:aws:execute-api:us-east-1:123456789012:api/beta/GET/pets/7"
+        );
+        assert_eq!(arn("GET", "/pets/7", "prod"), first);
     }
 }

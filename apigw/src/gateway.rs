@@ -11,6 +11,7 @@
 //! exist as libraries are used: the `mapping` crate renders every template, `regex`
 //! matches patterns, axum serves HTTP.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -516,7 +517,7 @@ impl Gateway {
             // The resource part without a trailing slash (`/hello/` is `/hello`, see
             // `ApiDefinition::find`), so a policy for `.../GET/hello` covers both. Not
             // checked against AWS: no recorded methodArn for a trailing slash found.
-            let method_arn = MethodArn::new(MethodArnParts {
+            let method_arn = found.method_arn(MethodArnParts {
                 partition: "aws",
                 region: REGION,
                 account: ACCOUNT_ID,
@@ -1082,18 +1083,15 @@ impl Gateway {
         context: RenderContext<'_>,
     ) -> Result<Response, GatewayError> {
         // No Content-Type counts as application/json, as in API Gateway.
-        let content_type = header_text(&call.headers, header::CONTENT_TYPE)
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+        let content_type: Cow<'static, str> = match header_text(&call.headers, header::CONTENT_TYPE)
+            .map(|v| v.split(';').next().unwrap_or("").trim())
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "application/json".to_owned());
+        {
+            Some(given) => given.to_ascii_lowercase().into(),
+            None => "application/json".into(),
+        };
         let mut overrides = Overrides::default();
-        let payload = match integration.request_templates.get(&content_type) {
+        let payload = match integration.request_templates.get(content_type.as_ref()) {
             Some(template) => {
                 let rendered =
                     self.render_with_overrides(call, "request template", template, &context)?;
@@ -1290,11 +1288,11 @@ impl Gateway {
                     self.render_with_overrides(call, "response template", template, &context)?;
                 call.trace
                     .selected(&response.key, response.status, Some(rendered.body.clone()));
-                (content_type.to_owned(), rendered.body, rendered.overrides)
+                (content_type, rendered.body, rendered.overrides)
             }
             None => {
                 call.trace.selected(&response.key, response.status, None);
-                ("application/json".to_owned(), body, overrides)
+                ("application/json", body, overrides)
             }
         };
         let status = match overrides.response_status {
@@ -1317,7 +1315,7 @@ impl Gateway {
             )
         });
         let mut headers = HeaderMap::new();
-        if let Ok(value) = HeaderValue::from_str(&content_type) {
+        if let Ok(value) = HeaderValue::from_str(content_type) {
             headers.insert(header::CONTENT_TYPE, value);
         }
         self.map_headers(call, &response.parameters, &mut headers);

@@ -162,6 +162,19 @@ impl MethodArn {
         self.part(6)
     }
 
+    /// All its parts: what [`MethodArn::new`] would make it from.
+    pub fn parts(&self) -> Parts<'_> {
+        Parts {
+            partition: self.partition(),
+            region: self.region(),
+            account: self.account(),
+            api: self.api(),
+            stage: self.stage(),
+            method: self.method(),
+            resource: self.resource(),
+        }
+    }
+
     /// The policy resource that covers every method and path of this ARN's stage
     /// (`.../API/STAGE/*/*`): API Gateway caches a policy per identity and re-evaluates
     /// it for every method called within the TTL, so a policy naming one method would
@@ -179,18 +192,6 @@ impl MethodArn {
     /// ([`iam_wildcard_match`]).
     pub fn matched_by(&self, pattern: &str) -> bool {
         iam_wildcard_match(pattern, &self.text)
-    }
-
-    fn parts(&self) -> Parts<'_> {
-        Parts {
-            partition: self.partition(),
-            region: self.region(),
-            account: self.account(),
-            api: self.api(),
-            stage: self.stage(),
-            method: self.method(),
-            resource: self.resource(),
-        }
     }
 }
 
