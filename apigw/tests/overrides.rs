@@ -229,3 +229,22 @@ async fn an_override_header_that_is_not_a_header_name_is_a_500() {
         )
     );
 }
+
+#[tokio::test]
+async fn overrides_the_request_template_set_apply_under_a_response_template_that_does_not_read_them()
+ {
+    // Not recorded against AWS as such: between the two snapshots above (no response
+    // template: 444; one that reads them: 444 too), reading them changes nothing, so a
+    // template that does not read them leaves them in force as well.
+    let yaml = definition(&[("/mock", "mock", MOCK_REQUEST, Some("'plain'"))]);
+    let (function, _) = hello();
+    let answer = get(&yaml, function, "/prod/mock").await;
+    assert_eq!(
+        (
+            answer.status.as_u16(),
+            header(&answer, "foo"),
+            answer.body.as_str()
+        ),
+        (444, Some("bar"), "plain")
+    );
+}

@@ -149,9 +149,11 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// What the template assigned to `$context.requestOverride` and
-    /// `$context.responseOverride`.
+    /// What `$context.requestOverride` and `$context.responseOverride` hold after the
+    /// template: what it assigned, over what an earlier template of the request had
+    /// (the context's `overrides`, kept as they were when it touched neither).
     pub(crate) fn overrides(&self) -> Result<crate::Overrides> {
+        let seed = &self.context.overrides;
         let strings = |value: &Option<Value<'_>>, part: &str| -> Result<BTreeMap<String, String>> {
             let Some(Value::Map(root)) = value else {
                 return Ok(BTreeMap::new());
@@ -170,7 +172,9 @@ impl<'a> Renderer<'a> {
             }
             Ok(out)
         };
-        let status = if let Some(Value::Map(root)) = &self.response_override {
+        let status = if self.response_override.is_none() {
+            seed.response_status
+        } else if let Some(Value::Map(root)) = &self.response_override {
             let root = root.borrow();
             match root.iter().find(|(k, _)| k == "status").map(|(_, v)| v) {
                 None | Some(Value::Null) => None,
@@ -195,11 +199,27 @@ impl<'a> Renderer<'a> {
         } else {
             None
         };
+        let (request_headers, request_path, request_querystring) = match &self.request_override {
+            None => (
+                seed.request_headers.clone(),
+                seed.request_path.clone(),
+                seed.request_querystring.clone(),
+            ),
+            touched => (
+                strings(touched, "header")?,
+                strings(touched, "path")?,
+                strings(touched, "querystring")?,
+            ),
+        };
+        let response_headers = match &self.response_override {
+            None => seed.response_headers.clone(),
+            touched => strings(touched, "header")?,
+        };
         Ok(crate::Overrides {
-            request_headers: strings(&self.request_override, "header")?,
-            request_path: strings(&self.request_override, "path")?,
-            request_querystring: strings(&self.request_override, "querystring")?,
-            response_headers: strings(&self.response_override, "header")?,
+            request_headers,
+            request_path,
+            request_querystring,
+            response_headers,
             response_status: status,
         })
     }
