@@ -179,3 +179,68 @@ impl Expr {
         }
     }
 }
+
+/// Whether rendering `nodes` reads nothing but `$context.authorizer` and `$util` (whose
+/// functions are pure) and assigns nothing: its output is then a function of the
+/// authorizer's context alone. Conservative: any other variable (a `#set` or `#foreach`
+/// one included), and `#set`, `#foreach` and `#define` themselves, count as more.
+pub(crate) fn reads_only_authorizer(nodes: &[Node]) -> bool {
+    nodes.iter().all(|node| match node {
+        Node::Text(_) | Node::Break | Node::Stop => true,
+        Node::Reference(reference) => reference.reads_only_authorizer(),
+        Node::If {
+            branches,
+            otherwise,
+        } => {
+            branches.iter().all(|(condition, body)| {
+                condition.reads_only_authorizer() && reads_only_authorizer(body)
+            }) && reads_only_authorizer(otherwise)
+        }
+        Node::Set { .. } | Node::Foreach { .. } | Node::Define { .. } => false,
+    })
+}
+
+impl Reference {
+    fn reads_only_authorizer(&self) -> bool {
+        let rest = match (self.builtin, self.steps.split_first()) {
+            (Some(Builtin::Util), _) => self.steps.as_slice(),
+            (Some(Builtin::Context), Some((Step::Property { name, .. }, rest)))
+                if name == "authorizer" =>
+            {
+                rest
+            }
+            _ => return false,
+        };
+        rest.iter().all(Step::reads_only_authorizer)
+    }
+}
+
+impl Step {
+    fn reads_only_authorizer(&self) -> bool {
+        match self {
+            Step::Property { .. } => true,
+            Step::Method { args, .. } => args.iter().all(Expr::reads_only_authorizer),
+            Step::Index { index, .. } => index.reads_only_authorizer(),
+        }
+    }
+}
+
+impl Expr {
+    fn reads_only_authorizer(&self) -> bool {
+        match &self.kind {
+            ExprKind::Str(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => true,
+            ExprKind::Interpolated(nodes) => reads_only_authorizer(nodes),
+            ExprKind::Reference(reference) => reference.reads_only_authorizer(),
+            ExprKind::Not(e) => e.reads_only_authorizer(),
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::Arithmetic(_, a, b)
+            | ExprKind::Range(a, b) => a.reads_only_authorizer() && b.reads_only_authorizer(),
+            ExprKind::List(items) => items.iter().all(Expr::reads_only_authorizer),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .all(|(k, v)| k.reads_only_authorizer() && v.reads_only_authorizer()),
+        }
+    }
+}
