@@ -234,6 +234,15 @@ impl<S: App> Service<Request<Body>> for Guarded<S> {
     }
 }
 
+/// What every connection of a server watches, to know when to close gracefully.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Watched {
+    /// The server stops: every connection closes.
+    stopping: bool,
+    /// The app reads header names: the connections not recording them close.
+    names_wanted: bool,
+}
+
 async fn serve<S: App>(
     listener: TcpListener,
     app: Guarded<S>,
@@ -244,8 +253,16 @@ async fn serve<S: App>(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
-    // `true` once the server stops: every connection then closes gracefully.
-    let (stopping, _) = watch::channel(false);
+    let (on_head, mut wanted) = match recording {
+        Some(HeadRecording { on_head, wanted }) => (Some(on_head), Some(wanted)),
+        None => (None, None),
+    };
+    // One channel per server, so a connection waits on one thing, polled at each of its
+    // wake-ups.
+    let (watched, _) = watch::channel(Watched {
+        stopping: false,
+        names_wanted: wanted.as_ref().is_some_and(|w| *w.borrow()),
+    });
     // Dropping the set (when this task ends or is aborted) aborts every connection.
     let mut connections = JoinSet::new();
     loop {
@@ -259,9 +276,9 @@ async fn serve<S: App>(
                         continue;
                     }
                 };
-                let recorded = recording.as_ref().is_some_and(|r| *r.wanted.borrow());
+                let recorded = on_head.is_some() && watched.borrow().names_wanted;
                 let (stream, heads) = Recording::new(stream, recorded);
-                let on_head = recording.as_ref().filter(|_| recorded).map(|r| r.on_head);
+                let on_head = on_head.filter(|_| recorded);
                 // The gateway reads the client's address as axum's ConnectInfo.
                 let service = app.clone().map_request(move |request: hyper::Request<Incoming>| {
                     let mut request = request.map(Body::new);
@@ -277,17 +294,29 @@ async fn serve<S: App>(
                     TokioIo::new(stream),
                     TowerToHyperService::new(service),
                 );
-                let unrecorded = recording.as_ref().filter(|_| !recorded).map(|r| r.wanted.clone());
-                let close = closing(stopping.subscribe(), unrecorded);
+                let mut watch = watched.subscribe();
                 connections.spawn(async move {
                     let mut connection = std::pin::pin!(connection);
+                    let close = watch.wait_for(|w| w.stopping || (w.names_wanted && !recorded));
                     tokio::select! {
+                        biased;
                         _ = connection.as_mut() => return,
-                        () = close => connection.as_mut().graceful_shutdown(),
+                        // Also when the server's task is gone (it aborts this one then).
+                        _ = close => connection.as_mut().graceful_shutdown(),
                     }
                     // The response in flight is finished; an idle connection closes.
                     let _ = connection.await;
                 });
+            }
+            changed = async { wanted.as_mut()?.changed().await.ok() }, if wanted.is_some() => {
+                match changed {
+                    Some(()) => {
+                        let now = wanted.as_ref().is_some_and(|w| *w.borrow());
+                        watched.send_modify(|w| w.names_wanted = now);
+                    }
+                    // The app no longer says: what it said last stays.
+                    None => wanted = None,
+                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = &mut stopped => break,
@@ -295,31 +324,11 @@ async fn serve<S: App>(
     }
     // No more connections: the port refuses from here on.
     drop(listener);
-    let _ = stopping.send(true);
+    watched.send_modify(|w| w.stopping = true);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while connections.join_next().await.is_some() {}
     })
     .await;
-}
-
-/// When a connection should close gracefully: when the server stops, or, for one whose
-/// heads are not recorded (`unrecorded`: whether they are wanted), once they are.
-async fn closing(stopping: watch::Receiver<bool>, unrecorded: Option<watch::Receiver<bool>>) {
-    // A sender gone (never before the server stops) means never.
-    let turned_true = |mut flag: watch::Receiver<bool>| async move {
-        if flag.wait_for(|on| *on).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    match unrecorded {
-        Some(wanted) => {
-            tokio::select! {
-                () = turned_true(stopping) => {}
-                () = turned_true(wanted) => {}
-            }
-        }
-        None => turned_true(stopping).await,
-    }
 }
 
 /// The address `listener` is bound to (127.0.0.1:0 if the system cannot say).
