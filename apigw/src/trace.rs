@@ -203,19 +203,25 @@ pub(crate) fn header_lines(headers: &HeaderMap) -> String {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 3)
         .sum();
-    let mut lines = String::with_capacity(size);
+    let mut lines = Vec::with_capacity(size);
     for (name, value) in headers {
-        lines.push_str(name.as_str());
-        lines.push_str(": ");
-        // Lossy only for a value that is not UTF-8 (none the gateway sets): `from_utf8`
-        // checks a word at a time, `from_utf8_lossy` walks chunk by chunk.
-        match std::str::from_utf8(value.as_bytes()) {
-            Ok(text) => lines.push_str(text),
-            Err(_) => lines.push_str(&String::from_utf8_lossy(value.as_bytes())),
-        }
-        lines.push('\n');
+        lines.extend_from_slice(name.as_str().as_bytes());
+        lines.extend_from_slice(b": ");
+        lines.extend_from_slice(value.as_bytes());
+        lines.push(b'\n');
     }
-    lines
+    // Checked once, whole: a value that is not UTF-8 (none the gateway sets) makes the
+    // lines lossy, value by value, only then.
+    String::from_utf8(lines).unwrap_or_else(|_| {
+        let mut lossy = String::with_capacity(size);
+        for (name, value) in headers {
+            lossy.push_str(name.as_str());
+            lossy.push_str(": ");
+            lossy.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            lossy.push('\n');
+        }
+        lossy
+    })
 }
 
 /// The `(name, value)` pairs of [`header_lines`]' text (a header value has no line
@@ -714,6 +720,33 @@ mod tests {
             status: StatusCode::OK,
             headers: String::new(),
         }
+    }
+
+    #[test]
+    fn header_lines_are_name_colon_value_and_a_value_that_is_not_utf8_is_lossy() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.append("x-two", HeaderValue::from_static("a"));
+        headers.append("x-two", HeaderValue::from_static("b"));
+        assert_eq!(
+            header_lines(&headers),
+            "content-type: application/json\nx-two: a\nx-two: b\n"
+        );
+        let lines = header_lines(&headers);
+        let pairs: Vec<(&str, &str)> = header_pairs(&lines).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("content-type", "application/json"),
+                ("x-two", "a"),
+                ("x-two", "b")
+            ]
+        );
+        headers.insert("x-bytes", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        assert_eq!(
+            header_lines(&headers),
+            "content-type: application/json\nx-two: a\nx-two: b\nx-bytes: caf\u{fffd}\n"
+        );
     }
 
     #[test]
