@@ -38,9 +38,7 @@ use crate::definition::{
 use crate::header_names::ClientHeaderNames;
 use crate::lambda::{AuthorizerRequest, FunctionError, LambdaFunction, with_log};
 use crate::policy::{AuthorizerResult, Verdict};
-use crate::trace::{
-    AuthorizerDraft, AuthorizerOutcome, Counters, Recorded, Recorder, TraceStore, shown_event,
-};
+use crate::trace::{AuthorizerOutcome, Counters, Recorded, Recorder, TraceStore, shown_event};
 
 use authorizer_contract::MethodArn;
 use authorizer_contract::method_arn::Parts as MethodArnParts;
@@ -460,13 +458,14 @@ impl Gateway {
     /// The body is the text each answer was built from (`Recorder::body`): taking the
     /// response apart to read it back cost a third of the stage's throughput (load bench).
     fn record(&self, call: Call, response: Response) -> Response {
+        call.trace
+            .request(&call.request_id, &call.method, &call.path);
+        let mut draft = call.trace.into_draft();
+        let headers = crate::trace::push_header_lines(&mut draft, response.headers());
         self.traces.insert(Recorded {
-            request_id: call.request_id,
-            method: call.method,
-            path: call.path,
-            draft: call.trace.into_draft(),
+            draft,
             status: response.status(),
-            headers: crate::trace::header_lines(response.headers()),
+            headers,
         });
         response
     }
@@ -614,20 +613,12 @@ impl Gateway {
             return Err(GatewayError::AuthorizerConfiguration);
         };
         let ttl = self.ttl_override.unwrap_or(def.ttl_seconds);
-        call.trace.authorizer(AuthorizerDraft {
-            name: name.to_owned(),
-            function: def.function.clone(),
-            kind: match def.kind {
-                AuthorizerKind::Token { .. } => "TOKEN",
-                AuthorizerKind::Request { .. } => "REQUEST",
-            },
-            method_arn: method_arn.clone(),
-            ttl_seconds: ttl,
-            hit: false,
-            event: None,
-            logs: Vec::new(),
-            outcome: AuthorizerOutcome::Pending,
-        });
+        let kind = match def.kind {
+            AuthorizerKind::Token { .. } => "TOKEN",
+            AuthorizerKind::Request { .. } => "REQUEST",
+        };
+        call.trace
+            .authorizer(name, &def.function, kind, method_arn, ttl);
         let (result, source) = match &def.kind {
             AuthorizerKind::Token {
                 header,
@@ -1099,7 +1090,7 @@ impl Gateway {
                     format!("    request template -> {}", rendered.body.trim_end())
                 });
                 overrides = rendered.overrides;
-                call.trace.template(&content_type, rendered.body.clone());
+                call.trace.template(&content_type, &rendered.body);
                 self.check_request_overrides(call, &integration.kind, &overrides)?;
                 rendered.body
             }
@@ -1130,7 +1121,7 @@ impl Gateway {
                     .ok()
                     .and_then(|v| v.get("statusCode").map(|s| s.to_string()))
                     .unwrap_or_else(|| "200".to_owned());
-                call.trace.answer(None, Ok("null".to_owned()), Vec::new());
+                call.trace.answer(None, Ok("null"), Vec::new());
                 (Ok(String::new()), Some(status))
             }
             IntegrationKind::Lambda { function } => {
@@ -1186,7 +1177,7 @@ impl Gateway {
                         self.hop(call, || {
                             format!("    {function} -> {body} ({elapsed:.1} ms)")
                         });
-                        call.trace.answer(Some(function), Ok(body.clone()), logs);
+                        call.trace.answer(Some(function), Ok(&body), logs);
                         (Ok(body), None)
                     }
                     Err(error) => {
@@ -1287,7 +1278,7 @@ impl Gateway {
                 let rendered =
                     self.render_with_overrides(call, "response template", template, &context)?;
                 call.trace
-                    .selected(&response.key, response.status, Some(rendered.body.clone()));
+                    .selected(&response.key, response.status, Some(&rendered.body));
                 (content_type, rendered.body, rendered.overrides)
             }
             None => {

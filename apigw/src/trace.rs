@@ -3,9 +3,10 @@
 //! ([`local_app`]).
 //!
 //! Recording is cheap by design: while a request runs, the gateway notes what it has
-//! anyway (the shared cached decision, the rendered template it moves on, the answer's
-//! bytes, the function's log lines) in a [`Recorder`]; the sentences, the JSON and the
-//! header text of a [`RequestTrace`] are only built when someone asks for that trace.
+//! anyway (the shared cached decision, the rendered template, the answer's text, the
+//! function's log lines) in a [`Recorder`], the text appended to one string per
+//! request; the sentences and the JSON of a [`RequestTrace`] are only built when
+//! someone asks for that trace.
 //! Credentials are the exception: they are shortened to fingerprints before anything is
 //! stored, so no whole token is ever kept.
 
@@ -46,27 +47,72 @@ pub const MAX_TRACE_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Recorder(Mutex<Box<Draft>>);
 
+/// What a draft's text starts with room for.
+const TYPICAL_TRACE_BYTES: usize = 768;
+
+/// Where a piece of a draft's text lies in [`Draft::text`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// One request's trace as noted. Its text (names, the template's output, the answer,
+/// the body, the response's headers) is one string, each piece a [`Span`] of it: a
+/// trace is a couple of allocations rather than one per piece, which a store of 256
+/// traces also frees as a couple of cold blocks: 2% of a cached request's
+/// instructions and a quarter of its data cache misses (callgrind's cache simulation,
+/// load bench).
 #[derive(Debug, Default)]
 pub(crate) struct Draft {
-    resource: Option<String>,
+    text: String,
+    request_id: Span,
+    method: Span,
+    path: Span,
+    resource: Option<Span>,
     authorizer: Option<AuthorizerDraft>,
     /// Content type and output; the source is the definition's, looked up when read.
-    template: Option<(String, String)>,
+    template: Option<(Span, Span)>,
     answer: Option<AnswerDraft>,
-    selected: Option<SelectedResponse>,
+    selected: Option<SelectedDraft>,
     stopped: Option<StopDraft>,
     /// The response's body, as the answer was built from it.
-    body: String,
+    body: Span,
+}
+
+impl Draft {
+    /// Appends `piece` to the text. A draft's text stays far below 4 GiB (the gateway's
+    /// bodies are at most 10 MB); past it the span would be empty.
+    fn push(&mut self, piece: &str) -> Span {
+        if self.text.capacity() == 0 {
+            // Room for a cached greeting's whole trace (~500 bytes, headers included): one
+            // allocation, where growing by doubling took seven.
+            self.text.reserve(TYPICAL_TRACE_BYTES.max(piece.len()));
+        }
+        let start = self.text.len();
+        self.text.push_str(piece);
+        match (u32::try_from(start), u32::try_from(self.text.len())) {
+            (Ok(start), Ok(end)) => Span { start, end },
+            _ => Span::default(),
+        }
+    }
+
+    fn get(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
+    }
 }
 
 /// The authorizer hop as noted; its decision and reason are worded when read.
 #[derive(Debug)]
 pub(crate) struct AuthorizerDraft {
-    pub name: String,
-    pub function: String,
-    pub kind: &'static str,
-    pub method_arn: MethodArn,
-    pub ttl_seconds: u32,
+    name: Span,
+    function: Span,
+    kind: &'static str,
+    /// Parsed again when read: a request keeps its text only.
+    method_arn: Span,
+    ttl_seconds: u32,
     pub hit: bool,
     /// Fingerprinted ([`shown_event`]).
     pub event: Option<Value>,
@@ -92,11 +138,18 @@ pub(crate) enum AuthorizerOutcome {
 #[derive(Debug)]
 struct AnswerDraft {
     kind: &'static str,
-    function: Option<String>,
+    function: Option<Span>,
     /// The answer's JSON text (what the integration response reads anyway), parsed
     /// only when the trace is read.
-    answer: Result<String, FunctionError>,
+    answer: Result<Span, FunctionError>,
     logs: Vec<String>,
+}
+
+#[derive(Debug)]
+struct SelectedDraft {
+    key: Span,
+    status_code: u16,
+    template_output: Option<Span>,
 }
 
 #[derive(Debug)]
@@ -111,13 +164,43 @@ impl Recorder {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn resource(&self, resource: &str) {
-        self.with(|d| d.resource = Some(resource.to_owned()));
+    /// The request, as it arrived.
+    pub fn request(&self, request_id: &str, method: &str, path: &str) {
+        self.with(|d| {
+            d.request_id = d.push(request_id);
+            d.method = d.push(method);
+            d.path = d.push(path);
+        });
     }
 
-    /// The authorizer hop begins.
-    pub fn authorizer(&self, hop: AuthorizerDraft) {
-        self.with(|d| d.authorizer = Some(hop));
+    pub fn resource(&self, resource: &str) {
+        self.with(|d| d.resource = Some(d.push(resource)));
+    }
+
+    /// The authorizer hop begins: authorizer `name` (of `kind`, TOKEN or REQUEST),
+    /// its function, the method ARN it decides on and the cache TTL that applies.
+    pub fn authorizer(
+        &self,
+        name: &str,
+        function: &str,
+        kind: &'static str,
+        method_arn: &MethodArn,
+        ttl_seconds: u32,
+    ) {
+        self.with(|d| {
+            let hop = AuthorizerDraft {
+                name: d.push(name),
+                function: d.push(function),
+                kind,
+                method_arn: d.push(method_arn.as_str()),
+                ttl_seconds,
+                hit: false,
+                event: None,
+                logs: Vec::new(),
+                outcome: AuthorizerOutcome::Pending,
+            };
+            d.authorizer = Some(hop);
+        });
     }
 
     /// Updates the authorizer hop (nothing when none began).
@@ -125,8 +208,8 @@ impl Recorder {
         self.with(|d| d.authorizer.as_mut().map(f));
     }
 
-    pub fn template(&self, content_type: &str, output: String) {
-        self.with(|d| d.template = Some((content_type.to_owned(), output)));
+    pub fn template(&self, content_type: &str, output: &str) {
+        self.with(|d| d.template = Some((d.push(content_type), d.push(output))));
     }
 
     /// The integration answered: a mock (`function` `None`, answer `null`) or a
@@ -134,32 +217,34 @@ impl Recorder {
     pub fn answer(
         &self,
         function: Option<&str>,
-        answer: Result<String, FunctionError>,
+        answer: Result<&str, FunctionError>,
         logs: Vec<String>,
     ) {
         self.with(|d| {
-            d.answer = Some(AnswerDraft {
+            let answer = AnswerDraft {
                 kind: if function.is_some() { "lambda" } else { "mock" },
-                function: function.map(str::to_owned),
-                answer,
+                function: function.map(|f| d.push(f)),
+                answer: answer.map(|text| d.push(text)),
                 logs,
-            })
+            };
+            d.answer = Some(answer);
         });
     }
 
-    pub fn selected(&self, key: &str, status: StatusCode, template_output: Option<String>) {
+    pub fn selected(&self, key: &str, status: StatusCode, template_output: Option<&str>) {
         self.with(|d| {
-            d.selected = Some(SelectedResponse {
-                key: key.to_owned(),
+            let selected = SelectedDraft {
+                key: d.push(key),
                 status_code: status.as_u16(),
-                template_output,
-            })
+                template_output: template_output.map(|t| d.push(t)),
+            };
+            d.selected = Some(selected);
         });
     }
 
     /// The body of the answer being sent.
     pub fn body(&self, body: &str) {
-        self.with(|d| d.body = body.to_owned());
+        self.with(|d| d.body = d.push(body));
     }
 
     /// The request stops at `hop`: the first stop noted is the one kept.
@@ -186,46 +271,47 @@ impl Recorder {
 /// One served request, as stored.
 #[derive(Debug)]
 pub(crate) struct Recorded {
-    pub request_id: String,
-    pub method: String,
-    pub path: String,
     pub draft: Box<Draft>,
     pub status: StatusCode,
-    /// The response's headers as [`header_lines`] wrote them.
-    pub headers: String,
+    /// The response's headers as [`push_header_lines`] wrote them.
+    pub headers: Span,
 }
 
-/// `headers` as `name: value` lines (a value that is not UTF-8, lossily): one string
-/// to keep and free rather than a map of shared buffers (cloning the response's
-/// `HeaderMap` and freeing the evicted one was ~3% of the server's CPU in the load bench).
-pub(crate) fn header_lines(headers: &HeaderMap) -> String {
-    let size = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 3)
-        .sum();
-    let mut lines = Vec::with_capacity(size);
+/// Appends `headers` to `draft`'s text as `name: value` lines (a value that is not
+/// UTF-8, lossily): one more piece of the draft rather than a map of shared buffers
+/// (cloning the response's `HeaderMap` and freeing the evicted one was ~3% of the
+/// server's CPU in the load bench).
+pub(crate) fn push_header_lines(draft: &mut Draft, headers: &HeaderMap) -> Span {
+    let start = draft.text.len();
+    // A value is bytes; the text is checked once, whole, and only a value that is not
+    // UTF-8 (none the gateway sets) is written lossily.
+    let mut lines = std::mem::take(&mut draft.text).into_bytes();
     for (name, value) in headers {
         lines.extend_from_slice(name.as_str().as_bytes());
         lines.extend_from_slice(b": ");
         lines.extend_from_slice(value.as_bytes());
         lines.push(b'\n');
     }
-    // Checked once, whole: a value that is not UTF-8 (none the gateway sets) makes the
-    // lines lossy, value by value, only then.
-    String::from_utf8(lines).unwrap_or_else(|_| {
-        let mut lossy = String::with_capacity(size);
+    draft.text = String::from_utf8(lines).unwrap_or_else(|invalid| {
+        let mut bytes = invalid.into_bytes();
+        bytes.truncate(start);
+        let mut text = String::from_utf8(bytes).unwrap_or_default();
         for (name, value) in headers {
-            lossy.push_str(name.as_str());
-            lossy.push_str(": ");
-            lossy.push_str(&String::from_utf8_lossy(value.as_bytes()));
-            lossy.push('\n');
+            text.push_str(name.as_str());
+            text.push_str(": ");
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            text.push('\n');
         }
-        lossy
-    })
+        text
+    });
+    match (u32::try_from(start), u32::try_from(draft.text.len())) {
+        (Ok(start), Ok(end)) => Span { start, end },
+        _ => Span::default(),
+    }
 }
 
-/// The `(name, value)` pairs of [`header_lines`]' text (a header value has no line
-/// break, so each line is one header).
+/// The `(name, value)` pairs of [`push_header_lines`]' text (a header value has no
+/// line break, so each line is one header).
 fn header_pairs(lines: &str) -> impl Iterator<Item = (&str, &str)> {
     lines
         .lines()
@@ -233,57 +319,50 @@ fn header_pairs(lines: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 impl Recorded {
+    /// The request it traces.
+    fn request_id(&self) -> &str {
+        self.draft.get(self.draft.request_id)
+    }
+
     /// About how many bytes the trace holds: its text, which dominates.
     fn weight(&self) -> usize {
         let d = &self.draft;
         let authorizer = d.authorizer.as_ref().map_or(0, |a| {
-            a.name.len()
-                + a.function.len()
-                + a.method_arn.as_str().len()
-                + a.event.as_ref().map_or(0, value_weight)
-                + lines_weight(&a.logs)
-        });
-        let template = d.template.as_ref().map_or(0, |(content_type, output)| {
-            content_type.len() + output.len()
+            a.event.as_ref().map_or(0, value_weight) + lines_weight(&a.logs)
         });
         let answer = d.answer.as_ref().map_or(0, |a| {
             lines_weight(&a.logs)
                 + match &a.answer {
-                    Ok(text) => text.len(),
+                    Ok(_) => 0,
                     Err(e) => e.error_message.len() + e.error_type.len(),
                 }
         });
-        let selected = d.selected.as_ref().map_or(0, |s| {
-            s.key.len() + s.template_output.as_ref().map_or(0, String::len)
-        });
-        let headers = self.headers.len();
-        self.request_id.len()
-            + self.method.len()
-            + self.path.len()
-            + authorizer
-            + template
-            + answer
-            + selected
-            + headers
-            + d.body.len()
+        d.text.len() + authorizer + answer
     }
 
     /// The trace, worded; the template's source is `definition`'s.
     fn to_trace(&self, definition: &ApiDefinition) -> RequestTrace {
         let d = &self.draft;
-        let authorizer = d.authorizer.as_ref().map(authorizer_hop);
+        let authorizer = d.authorizer.as_ref().map(|a| authorizer_hop(a, d));
         let integration = match (&d.answer, &d.selected) {
             (Some(answer), Some(selected)) => Some(IntegrationHop {
                 kind: answer.kind.to_owned(),
-                function: answer.function.clone(),
+                function: answer.function.map(|f| d.get(f).to_owned()),
                 answer: match &answer.answer {
                     // The answer as serde_json wrote it (a Value or a typed answer):
                     // it parses back.
-                    Ok(text) => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
+                    Ok(text) => {
+                        let text = d.get(*text);
+                        serde_json::from_str(text).unwrap_or_else(|_| json!(text))
+                    }
                     Err(error) => error.to_json(),
                 },
                 logs: answer.logs.clone(),
-                selected: selected.clone(),
+                selected: SelectedResponse {
+                    key: d.get(selected.key).to_owned(),
+                    status_code: selected.status_code,
+                    template_output: selected.template_output.map(|t| d.get(t).to_owned()),
+                },
             }),
             _ => None,
         };
@@ -310,47 +389,43 @@ impl Recorded {
             }),
             None => None,
         };
+        let method = d.get(d.method);
+        let resource = d.resource.map(|r| d.get(r));
         RequestTrace {
-            request_id: self.request_id.clone(),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            resource: d.resource.clone(),
+            request_id: self.request_id().to_owned(),
+            method: method.to_owned(),
+            path: d.get(d.path).to_owned(),
+            resource: resource.map(str::to_owned),
             authorizer,
-            template: d
-                .template
-                .as_ref()
-                .map(|(content_type, output)| TemplateHop {
-                    content_type: content_type.clone(),
-                    source: d
-                        .resource
-                        .as_deref()
+            template: d.template.map(|(content_type, output)| {
+                let content_type = d.get(content_type);
+                TemplateHop {
+                    content_type: content_type.to_owned(),
+                    source: resource
                         .and_then(|resource| {
-                            [self.method.as_str(), "ANY"]
-                                .into_iter()
-                                .find_map(|method| {
-                                    definition.request_template(method, resource, content_type)
-                                })
+                            [method, "ANY"].into_iter().find_map(|method| {
+                                definition.request_template(method, resource, content_type)
+                            })
                         })
                         .unwrap_or_default()
                         .to_owned(),
-                    output: output.clone(),
-                }),
+                    output: d.get(output).to_owned(),
+                }
+            }),
             integration,
             response: ResponseHop {
                 status: self.status.as_u16(),
                 headers: self.headers_sent(),
-                body: d.body.clone(),
+                body: d.get(d.body).to_owned(),
             },
             stopped,
         }
     }
-}
 
-impl Recorded {
     /// The response's headers, and the `content-length` the server adds to them (every
     /// answer here is one buffer of known length).
     fn headers_sent(&self) -> Vec<(String, String)> {
-        let mut headers: Vec<(String, String)> = header_pairs(&self.headers)
+        let mut headers: Vec<(String, String)> = header_pairs(self.draft.get(self.headers))
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
         let bodiless = self.status.is_informational()
@@ -361,7 +436,10 @@ impl Recorded {
                 .iter()
                 .any(|(name, _)| name == axum::http::header::CONTENT_LENGTH.as_str())
         {
-            headers.push(("content-length".into(), self.draft.body.len().to_string()));
+            headers.push((
+                "content-length".into(),
+                self.draft.get(self.draft.body).len().to_string(),
+            ));
         }
         headers
     }
@@ -383,7 +461,7 @@ fn integration_failure(draft: &Draft, status: StatusCode) -> String {
         .map(|s| {
             format!(
                 "; integration response {:?} answered {}",
-                s.key,
+                draft.get(s.key),
                 status.as_u16()
             )
         })
@@ -394,17 +472,23 @@ fn integration_failure(draft: &Draft, status: StatusCode) -> String {
             answer: Err(error),
             ..
         }) => format!(
-            "{function} failed with {}: {}{selected}",
-            error.error_type, error.error_message
+            "{} failed with {}: {}{selected}",
+            draft.get(*function),
+            error.error_type,
+            error.error_message
         ),
         _ => format!("the integration answered {}{selected}", status.as_u16()),
     }
 }
 
-fn authorizer_hop(a: &AuthorizerDraft) -> AuthorizerHop {
-    let (decision, reason, result) = match &a.outcome {
-        AuthorizerOutcome::Decided(result) => {
-            let decision = match result.evaluate(&a.method_arn) {
+/// The authorizer hop of `draft`, worded.
+fn authorizer_hop(a: &AuthorizerDraft, draft: &Draft) -> AuthorizerHop {
+    let function = draft.get(a.function);
+    // Written by `MethodArn::new`, it parses back (authorizer-contract's round trip).
+    let method_arn = MethodArn::parse(draft.get(a.method_arn)).ok();
+    let (decision, reason, result) = match (&a.outcome, &method_arn) {
+        (AuthorizerOutcome::Decided(result), Some(method_arn)) => {
+            let decision = match result.evaluate(method_arn) {
                 Verdict::Allow => Decision::Allow,
                 Verdict::ExplicitDeny | Verdict::ImplicitDeny => Decision::Deny,
             };
@@ -415,22 +499,36 @@ fn authorizer_hop(a: &AuthorizerDraft) -> AuthorizerHop {
             };
             (
                 decision,
-                format!("{source}: {}", result.explain(&a.method_arn)),
+                format!("{source}: {}", result.explain(method_arn)),
                 Some(result),
             )
         }
-        AuthorizerOutcome::NotInvoked(reason) => (Decision::Unauthorized, reason.clone(), None),
-        AuthorizerOutcome::Unauthorized => (Decision::Unauthorized, unauthorized_reason(a), None),
-        AuthorizerOutcome::Failed(reason) => (Decision::Error, reason.clone(), None),
-        AuthorizerOutcome::Pending => (
+        (AuthorizerOutcome::Decided(result), None) => (
+            Decision::Error,
+            format!(
+                "the method ARN {:?} does not parse back",
+                draft.get(a.method_arn)
+            ),
+            Some(result),
+        ),
+        (AuthorizerOutcome::NotInvoked(reason), _) => {
+            (Decision::Unauthorized, reason.clone(), None)
+        }
+        (AuthorizerOutcome::Unauthorized, _) => (
+            Decision::Unauthorized,
+            unauthorized_reason(function, &a.logs),
+            None,
+        ),
+        (AuthorizerOutcome::Failed(reason), _) => (Decision::Error, reason.clone(), None),
+        (AuthorizerOutcome::Pending, _) => (
             Decision::Error,
             "the authorizer did not decide".to_owned(),
             None,
         ),
     };
     AuthorizerHop {
-        name: a.name.clone(),
-        function: a.function.clone(),
+        name: draft.get(a.name).to_owned(),
+        function: function.to_owned(),
         kind: a.kind.to_owned(),
         event: a.event.clone(),
         cache: CacheUse {
@@ -450,8 +548,8 @@ fn authorizer_hop(a: &AuthorizerDraft) -> AuthorizerHop {
 /// log says why. A log line is JSON with `fields` (what the Lambdas' subscribers write,
 /// e.g. `{"level":"INFO","fields":{"message":"token refused","reason":"token_expired",
 /// "detail":"..."}}`): the last one with a `reason` gives it.
-fn unauthorized_reason(a: &AuthorizerDraft) -> String {
-    let said = a.logs.iter().rev().find_map(|line| {
+fn unauthorized_reason(function: &str, logs: &[String]) -> String {
+    let said = logs.iter().rev().find_map(|line| {
         let value: Value = serde_json::from_str(line).ok()?;
         let fields = value.get("fields")?;
         let reason = fields.get("reason")?.as_str()?.to_owned();
@@ -461,14 +559,10 @@ fn unauthorized_reason(a: &AuthorizerDraft) -> String {
         })
     });
     match said {
-        Some(said) => format!(
-            "{} answered the error \"Unauthorized\"; its log says: {said}",
-            a.function
-        ),
-        None => format!(
-            "{} answered the error \"Unauthorized\" (its log gives no reason)",
-            a.function
-        ),
+        Some(said) => {
+            format!("{function} answered the error \"Unauthorized\"; its log says: {said}")
+        }
+        None => format!("{function} answered the error \"Unauthorized\" (its log gives no reason)"),
     }
 }
 
@@ -556,7 +650,7 @@ impl TraceStore {
             .traces
             .iter()
             .rev()
-            .find(|(r, _)| r.request_id == request_id)
+            .find(|(r, _)| r.request_id() == request_id)
             .map(|(r, _)| r.to_trace(definition))
     }
 }
@@ -709,17 +803,22 @@ mod tests {
     use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 
     fn recorded(id: &str, body: &str) -> Recorded {
+        let recorder = Recorder::default();
+        recorder.request(id, "GET", "/prod/hello");
+        recorder.body(body);
         Recorded {
-            request_id: id.to_owned(),
-            method: "GET".into(),
-            path: "/prod/hello".into(),
-            draft: Box::new(Draft {
-                body: body.to_owned(),
-                ..Draft::default()
-            }),
+            draft: recorder.into_draft(),
             status: StatusCode::OK,
-            headers: String::new(),
+            headers: Span::default(),
         }
+    }
+
+    fn header_lines(headers: &HeaderMap) -> String {
+        let mut draft = Draft::default();
+        draft.push("before ");
+        let span = push_header_lines(&mut draft, headers);
+        assert!(draft.text.starts_with("before "), "{}", draft.text);
+        draft.get(span).to_owned()
     }
 
     #[test]
@@ -835,30 +934,34 @@ mod tests {
 
     #[test]
     fn an_unauthorized_reason_quotes_the_functions_log() {
-        let draft = |logs: Vec<String>| AuthorizerDraft {
-            name: "A".into(),
-            function: "AuthorizerFunction".into(),
-            kind: "TOKEN",
-            method_arn: "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello"
-                .parse()
-                .unwrap(),
-            ttl_seconds: 0,
-            hit: false,
-            event: None,
-            logs,
-            outcome: AuthorizerOutcome::Unauthorized,
+        let hop = |logs: Vec<String>| {
+            let recorder = Recorder::default();
+            let method_arn: MethodArn =
+                "arn:aws:execute-api:us-east-1:123456789012:greetlocal/prod/GET/hello"
+                    .parse()
+                    .unwrap();
+            recorder.authorizer("A", "AuthorizerFunction", "TOKEN", &method_arn, 0);
+            recorder.with_authorizer(|a| {
+                a.logs = logs;
+                a.outcome = AuthorizerOutcome::Unauthorized;
+            });
+            let draft = recorder.into_draft();
+            authorizer_hop(draft.authorizer.as_ref().unwrap(), &draft)
         };
         let line = json!({"level": "INFO", "fields": {"message": "token refused",
             "reason": "token_expired", "detail": "the token expired"}})
         .to_string();
-        let hop = authorizer_hop(&draft(vec!["not json".into(), line]));
-        assert_eq!(hop.decision, Decision::Unauthorized);
+        let refused = hop(vec!["not json".into(), line]);
         assert_eq!(
-            hop.reason,
+            (refused.name.as_str(), refused.decision),
+            ("A", Decision::Unauthorized)
+        );
+        assert_eq!(
+            refused.reason,
             "AuthorizerFunction answered the error \"Unauthorized\"; its log says: token_expired (the token expired)"
         );
         assert_eq!(
-            authorizer_hop(&draft(vec![])).reason,
+            hop(vec![]).reason,
             "AuthorizerFunction answered the error \"Unauthorized\" (its log gives no reason)"
         );
     }
