@@ -97,21 +97,37 @@ pub(crate) struct Integration {
     pub default_response: Option<IntegrationResponse>,
     /// `timeoutInMillis`: past it API Gateway answers 504 (INTEGRATION_TIMEOUT).
     pub timeout: Duration,
+    /// What its templates read ([`TemplatesRead`]), worked out at load.
+    pub reads: TemplatesRead,
+}
+
+/// What an integration's templates (request, and responses', which render with the
+/// same request) may read, so the gateway builds no more of a request's context than
+/// that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TemplatesRead {
+    /// Any may read `$input.params` ([`Template::reads_params`]).
+    pub params: bool,
+    /// Every one reads only the authorizer's context ([`Template::reads_only_authorizer`]):
+    /// not even the `Host` header (`$context.domainName`).
+    pub only_authorizer: bool,
 }
 
 impl Integration {
-    /// Whether any of its templates (request, or a response's, which renders with the
-    /// same request) may read `$input.params` ([`Template::reads_params`]).
-    pub fn reads_params(&self) -> bool {
-        self.request_templates
-            .values()
-            .chain(
-                self.responses
-                    .iter()
-                    .chain(&self.default_response)
-                    .flat_map(|r| r.templates.values()),
-            )
-            .any(Template::reads_params)
+    fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.request_templates.values().chain(
+            self.responses
+                .iter()
+                .chain(&self.default_response)
+                .flat_map(|r| r.templates.values()),
+        )
+    }
+
+    fn templates_read(&self) -> TemplatesRead {
+        TemplatesRead {
+            params: self.templates().any(Template::reads_params),
+            only_authorizer: self.templates().all(Template::reads_only_authorizer),
+        }
     }
 }
 
@@ -289,7 +305,7 @@ impl ApiDefinition {
             .routes
             .iter()
             .flat_map(|r| r.methods.values())
-            .any(|op| op.integration.reads_params());
+            .any(|op| op.integration.reads.params);
         let events = self
             .authorizers
             .values()
@@ -1000,13 +1016,21 @@ fn compile_operation(
 
     Ok(Operation {
         authorizer,
-        integration: Integration {
-            kind,
-            passthrough,
-            request_templates,
-            responses,
-            default_response,
-            timeout,
+        integration: {
+            let mut integration = Integration {
+                kind,
+                passthrough,
+                request_templates,
+                responses,
+                default_response,
+                timeout,
+                reads: TemplatesRead {
+                    params: true,
+                    only_authorizer: false,
+                },
+            };
+            integration.reads = integration.templates_read();
+            integration
         },
         method_arn: OnceLock::new(),
     })
@@ -1286,5 +1310,38 @@ paths:
             "arn:aws:execute-api:us-east-1:123456789012:api/beta/GET/pets/7"
         );
         assert_eq!(arn("GET", "/pets/7", "prod"), first);
+    }
+
+    #[test]
+    fn an_integration_knows_what_its_templates_read() {
+        let reads = |request: &str, response: &str| {
+            let yaml = format!(
+                "paths:\n  /r:\n    get:\n      responses:\n        '200': {{description: r}}\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {{application/json: '{request}'}}\n        responses:\n          default:\n            statusCode: '200'\n            responseTemplates: {{application/json: '{response}'}}\n"
+            );
+            let definition = ApiDefinition::parse(&yaml, "test").unwrap();
+            definition
+                .find("GET", "/r")
+                .unwrap()
+                .operation
+                .integration
+                .reads
+        };
+        let read = |params, only_authorizer| TemplatesRead {
+            params,
+            only_authorizer,
+        };
+        assert_eq!(
+            reads("$context.authorizer.name", "fixed"),
+            read(false, true)
+        );
+        // The response template renders with the same request: it counts too.
+        assert_eq!(
+            reads("$context.authorizer.name", "$context.domainName"),
+            read(false, false)
+        );
+        assert_eq!(
+            reads("$context.requestId", "$input.params(''x'')"),
+            read(true, false)
+        );
     }
 }
