@@ -8,8 +8,9 @@
 //! (`test_lambda_aws_proxy_integration`) records a client's `tEsT-HEADeR` reaching the
 //! event as `tEsT-HEADeR`. The `http` crate keeps names in lower case only, so whoever
 //! reads the request off the wire (the local stack's server) records the spellings and
-//! hands them over as this request extension. Without it (a request built in process,
-//! `tower::ServiceExt::oneshot`), names are spelled in lower case.
+//! hands them over as this request extension, while the definition reads them
+//! ([`crate::ApiDefinition::reads_header_names`]). Without it (a request built in
+//! process, `tower::ServiceExt::oneshot`), names are spelled in lower case.
 //!
 //! Lookups stay case-insensitive (`$input.params('x')`, `method.request.header.X`,
 //! identity sources), as in API Gateway: only the spelling of names handed on changes.

@@ -4,7 +4,7 @@
 //!
 //! Recording is cheap by design: while a request runs, the gateway notes what it has
 //! anyway (the shared cached decision, the rendered template, the answer's text, the
-//! function's log lines) in a [`Recorder`], the text appended to one string per
+//! function's log lines) in a `Recorder`, the text appended to one string per
 //! request; the sentences and the JSON of a [`RequestTrace`] are only built when
 //! someone asks for that trace.
 //! Credentials are the exception: they are shortened to fingerprints before anything is

@@ -161,7 +161,11 @@
 //! [`Template::render_with_overrides`] returns what the template assigned to
 //! `$context.requestOverride.{header,path,querystring}` and
 //! `$context.responseOverride.{header,status}` (assignable with `#set($m.k = v)`,
-//! `#set($m['k'] = v)`, `.put(k, v)`, and `$context["requestOverride"]`).
+//! `#set($m['k'] = v)`, `.put(k, v)`, and `$context["requestOverride"]`), over what an
+//! earlier template of the request assigned ([`RenderContext::overrides`]). A template
+//! that reads only `$context.authorizer` and `$util` ([`Template::reads_only_authorizer`])
+//! renders once per shared authorizer context there, as a cached decision hands one to
+//! every request it allows.
 //!
 //! **`$context`.** Every variable AWS documents for REST API data transformations
 //! (see [`RenderContext`] for the local values of those a local stack has no source for).
