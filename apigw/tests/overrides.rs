@@ -76,6 +76,15 @@ fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
     answer.headers.get(name).map(|v| v.to_str().unwrap())
 }
 
+/// The status, the `foo` header the mock request template sets, and the body.
+fn status_foo_and_body(answer: &Answer) -> (u16, Option<&str>, &str) {
+    (
+        answer.status.as_u16(),
+        header(answer, "foo"),
+        answer.body.as_str(),
+    )
+}
+
 #[tokio::test]
 async fn a_response_template_sets_the_status_and_a_header() {
     let yaml = definition(&[(
@@ -127,14 +136,7 @@ async fn overrides_a_mock_request_template_sets_apply_without_a_response_templat
     let yaml = definition(&[("/mock", "mock", MOCK_REQUEST, None)]);
     let (function, _) = hello();
     let answer = get(&yaml, function, "/prod/mock").await;
-    assert_eq!(
-        (
-            answer.status.as_u16(),
-            header(&answer, "foo"),
-            answer.body.as_str()
-        ),
-        (444, Some("bar"), "")
-    );
+    assert_eq!(status_foo_and_body(&answer), (444, Some("bar"), ""));
 }
 
 #[tokio::test]
@@ -151,11 +153,7 @@ async fn the_response_template_reads_what_the_request_template_set() {
     let (function, _) = hello();
     let answer = get(&yaml, function, "/prod/mock").await;
     assert_eq!(
-        (
-            answer.status.as_u16(),
-            header(&answer, "foo"),
-            answer.body.as_str()
-        ),
+        status_foo_and_body(&answer),
         (
             444,
             Some("bar"),
@@ -239,12 +237,5 @@ async fn overrides_the_request_template_set_apply_under_a_response_template_that
     let yaml = definition(&[("/mock", "mock", MOCK_REQUEST, Some("'plain'"))]);
     let (function, _) = hello();
     let answer = get(&yaml, function, "/prod/mock").await;
-    assert_eq!(
-        (
-            answer.status.as_u16(),
-            header(&answer, "foo"),
-            answer.body.as_str()
-        ),
-        (444, Some("bar"), "plain")
-    );
+    assert_eq!(status_foo_and_body(&answer), (444, Some("bar"), "plain"));
 }

@@ -56,6 +56,18 @@ fn authorizer(name: &str) -> Arc<std::collections::BTreeMap<String, String>> {
     Arc::new([("name".to_owned(), name.to_owned())].into())
 }
 
+/// A request `request_id` with (a shared handle on) `authorizer`.
+fn request<'a>(
+    authorizer: &Arc<std::collections::BTreeMap<String, String>>,
+    request_id: &'a str,
+) -> RenderContext<'a> {
+    RenderContext {
+        authorizer: Arc::clone(authorizer),
+        request_id: request_id.into(),
+        ..RenderContext::default()
+    }
+}
+
 /// The memo answers only for the very context it rendered: each context its own
 /// output, whichever came last.
 #[test]
@@ -63,12 +75,10 @@ fn each_authorizer_context_gets_its_own_rendering() {
     let template = Template::parse(mapping::REQUEST_TEMPLATE).unwrap();
     let (jane, john) = (authorizer("Jane"), authorizer("John O'Hara"));
     let render = |authorizer: &Arc<_>, request_id: &str| {
-        let context = RenderContext {
-            authorizer: Arc::clone(authorizer),
-            request_id: request_id.to_owned().into(),
-            ..RenderContext::default()
-        };
-        template.render_with_overrides(&context).unwrap().body
+        template
+            .render_with_overrides(&request(authorizer, request_id))
+            .unwrap()
+            .body
     };
     for (authorizer, request_id, expected) in [
         (&jane, "r1", r#"{"name": "Jane"}"#),
@@ -89,13 +99,11 @@ fn a_template_reading_the_request_renders_for_each_request() {
     let template = Template::parse("$context.authorizer.name $context.requestId").unwrap();
     let jane = authorizer("Jane");
     for request_id in ["r1", "r2"] {
-        let context = RenderContext {
-            authorizer: Arc::clone(&jane),
-            request_id: request_id.into(),
-            ..RenderContext::default()
-        };
         assert_eq!(
-            template.render_with_overrides(&context).unwrap().body,
+            template
+                .render_with_overrides(&request(&jane, request_id))
+                .unwrap()
+                .body,
             format!("Jane {request_id}")
         );
     }
@@ -107,10 +115,7 @@ fn a_template_reading_the_request_renders_for_each_request() {
 fn carried_overrides_are_kept_whatever_rendered_before() {
     let template = Template::parse("$context.authorizer.name").unwrap();
     let jane = authorizer("Jane");
-    let plain = RenderContext {
-        authorizer: Arc::clone(&jane),
-        ..RenderContext::default()
-    };
+    let plain = request(&jane, "r1");
     assert!(
         template
             .render_with_overrides(&plain)
