@@ -116,13 +116,15 @@ fn carried_overrides_are_kept_whatever_rendered_before() {
     let template = Template::parse("$context.authorizer.name").unwrap();
     let jane = authorizer("Jane");
     let plain = request(&jane, "r1");
-    assert!(
+    // Before and after the carried ones: none of them.
+    let plain_has_none = || {
         template
             .render_with_overrides(&plain)
             .unwrap()
             .overrides
             .is_empty()
-    );
+    };
+    assert!(plain_has_none());
     let carried = RenderContext {
         overrides: Overrides {
             response_status: Some(202),
@@ -135,11 +137,5 @@ fn carried_overrides_are_kept_whatever_rendered_before() {
         (rendered.body.as_str(), rendered.overrides.response_status),
         ("Jane", Some(202))
     );
-    assert!(
-        template
-            .render_with_overrides(&plain)
-            .unwrap()
-            .overrides
-            .is_empty()
-    );
+    assert!(plain_has_none());
 }
