@@ -460,12 +460,10 @@ impl Gateway {
     fn record(&self, call: Call, response: Response) -> Response {
         call.trace
             .request(&call.request_id, &call.method, &call.path);
-        let mut draft = call.trace.into_draft();
-        let headers = crate::trace::push_header_lines(&mut draft, response.headers());
+        call.trace.response_headers(response.headers());
         self.traces.insert(Recorded {
-            draft,
+            draft: call.trace.into_draft(),
             status: response.status(),
-            headers,
         });
         response
     }
@@ -1611,8 +1609,7 @@ fn apigw_id() -> String {
     for (letter, byte) in id.iter_mut().zip(random.as_bytes().iter().take(15)) {
         *letter = ALPHABET[usize::from(*byte) % ALPHABET.len()];
     }
-    // ASCII by construction: collecting chars encoded each one (~1% of a cached request).
-    String::from_utf8(id.to_vec()).unwrap_or_default()
+    String::from_utf8_lossy(&id).into_owned()
 }
 
 /// A response of exactly these parts. Built directly: `(status, headers, body)
