@@ -113,20 +113,12 @@ pub(crate) struct TemplatesRead {
     pub only_authorizer: bool,
 }
 
-impl Integration {
-    fn templates(&self) -> impl Iterator<Item = &Template> {
-        self.request_templates.values().chain(
-            self.responses
-                .iter()
-                .chain(&self.default_response)
-                .flat_map(|r| r.templates.values()),
-        )
-    }
-
-    fn templates_read(&self) -> TemplatesRead {
+impl TemplatesRead {
+    /// What `templates` (all of an integration's) read.
+    fn of<'a>(templates: impl Iterator<Item = &'a Template> + Clone) -> Self {
         TemplatesRead {
-            params: self.templates().any(Template::reads_params),
-            only_authorizer: self.templates().all(Template::reads_only_authorizer),
+            params: templates.clone().any(Template::reads_params),
+            only_authorizer: templates.clone().all(Template::reads_only_authorizer),
         }
     }
 }
@@ -1016,21 +1008,21 @@ fn compile_operation(
 
     Ok(Operation {
         authorizer,
-        integration: {
-            let mut integration = Integration {
-                kind,
-                passthrough,
-                request_templates,
-                responses,
-                default_response,
-                timeout,
-                reads: TemplatesRead {
-                    params: true,
-                    only_authorizer: false,
-                },
-            };
-            integration.reads = integration.templates_read();
-            integration
+        integration: Integration {
+            reads: TemplatesRead::of(
+                request_templates.values().chain(
+                    responses
+                        .iter()
+                        .chain(&default_response)
+                        .flat_map(|r| r.templates.values()),
+                ),
+            ),
+            kind,
+            passthrough,
+            request_templates,
+            responses,
+            default_response,
+            timeout,
         },
         method_arn: OnceLock::new(),
     })
