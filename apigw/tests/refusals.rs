@@ -82,6 +82,22 @@ async fn call(
     )
 }
 
+/// Each of `paths`, with a token, gets `expected`, and the authorizer is never asked.
+async fn each_path_answers_unasked(
+    paths: &[&str],
+    expected: (StatusCode, String, Option<String>, Option<String>),
+) {
+    let (router, calls) = greeting_api(policy("Allow", &format!("{STAGE}/*/*")));
+    for path in paths {
+        assert_eq!(
+            call(&router, get(path, Some("Bearer a.b.c"))).await,
+            expected,
+            "{path}"
+        );
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
 fn get(path: &str, authorization: Option<&str>) -> Request<Body> {
     let mut request = Request::get(path);
     if let Some(value) = authorization {
@@ -197,38 +213,28 @@ async fn each_refusal_has_its_status_body_and_error_type() {
 
 #[tokio::test]
 async fn a_path_the_api_lacks_is_403_missing_authentication_token_unasked() {
-    let (router, calls) = greeting_api(policy("Allow", &format!("{STAGE}/*/*")));
-    let missing = refusal(
-        StatusCode::FORBIDDEN,
-        Some("Missing Authentication Token"),
-        "MissingAuthenticationTokenException",
-    );
-    for path in ["/prod/nothing", "/prod", "/prod/hello/more"] {
-        assert_eq!(
-            call(&router, get(path, Some("Bearer a.b.c"))).await,
-            missing,
-            "{path}"
-        );
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    each_path_answers_unasked(
+        &["/prod/nothing", "/prod", "/prod/hello/more"],
+        refusal(
+            StatusCode::FORBIDDEN,
+            Some("Missing Authentication Token"),
+            "MissingAuthenticationTokenException",
+        ),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn another_stage_is_a_bare_403_forbidden_unasked() {
     // No stage, none of its gateway responses: API Gateway's own body, no CORS header.
-    let (router, calls) = greeting_api(policy("Allow", &format!("{STAGE}/*/*")));
-    let forbidden = (
-        StatusCode::FORBIDDEN,
-        r#"{"message":"Forbidden"}"#.to_owned(),
-        None,
-        None,
-    );
-    for path in ["/dev/hello", "/", "/production/hello"] {
-        assert_eq!(
-            call(&router, get(path, Some("Bearer a.b.c"))).await,
-            forbidden,
-            "{path}"
-        );
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    each_path_answers_unasked(
+        &["/dev/hello", "/", "/production/hello"],
+        (
+            StatusCode::FORBIDDEN,
+            r#"{"message":"Forbidden"}"#.to_owned(),
+            None,
+            None,
+        ),
+    )
+    .await;
 }

@@ -292,14 +292,10 @@ async fn connect(authority: &str) -> Option<hyper::client::conn::http1::SendRequ
     Some(sender)
 }
 
-/// The on-CPU time of all the process's threads so far (the first field of each
-/// thread's /proc schedstat, in ns): the server's threads live as long as it does.
-fn cpu_time(child: &Child) -> Duration {
-    threads_cpu_time(child.id())
-}
-
-/// As [`cpu_time`], for the process `pid`.
-fn threads_cpu_time(pid: u32) -> Duration {
+/// The on-CPU time of all the threads of process `pid` so far (the first field of each
+/// thread's /proc schedstat, in ns): the server's and the generator's threads live as
+/// long as their processes do.
+fn cpu_time(pid: u32) -> Duration {
     let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Duration::ZERO;
     };
@@ -365,13 +361,12 @@ async fn run(options: &Options) -> bool {
     // Rounds interleave the targets, so a slow moment of the machine hits all of them.
     for round in 1..=options.rounds {
         for (target, row) in targets.iter().zip(rows.iter_mut()) {
-            let cpu_before = cpu_time(&target.child);
-            let client_before = threads_cpu_time(std::process::id());
+            let cpu_before = cpu_time(target.child.id());
+            let client_before = cpu_time(std::process::id());
             let m = load(target, options.requests, options.concurrency).await;
-            let cpu_us = (cpu_time(&target.child) - cpu_before).as_secs_f64() * 1e6
+            let cpu_us = (cpu_time(target.child.id()) - cpu_before).as_secs_f64() * 1e6
                 / options.requests as f64;
-            let client_us = (threads_cpu_time(std::process::id()) - client_before).as_secs_f64()
-                * 1e6
+            let client_us = (cpu_time(std::process::id()) - client_before).as_secs_f64() * 1e6
                 / options.requests as f64;
             eprintln!(
                 "  round {round}: {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU {:>5.1} µs/req  load generator {client_us:>5.1} µs/req  errors {}",

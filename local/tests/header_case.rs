@@ -8,6 +8,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use common::{FakeAuthorizer, policy};
 use local::RunningStack;
@@ -78,6 +79,18 @@ fn get(host: &str, custom: &str, value: &str) -> String {
     format!("GET /prod/echo HTTP/1.1\r\nHost: {host}\r\n{custom}: {value}\r\n\r\n")
 }
 
+/// Opens a connection, sends `get(host, "X-Custom-Header", "Value")` on it and reads the
+/// answer; the connection stays open.
+async fn send_custom_header(host: &str) -> (TcpStream, (u16, String)) {
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(get(host, "X-Custom-Header", "Value").as_bytes())
+        .await
+        .unwrap();
+    let answer = response(&mut stream, &mut Vec::new()).await;
+    (stream, answer)
+}
+
 /// A chunked POST whose body looks like a request head (it must be skipped as data).
 fn chunked_post(host: &str, custom: &str, value: &str) -> String {
     let fake_head = "GET /prod/echo HTTP/1.1\r\nX-SMUGGLED: 1\r\n\r\n";
@@ -106,12 +119,7 @@ async fn a_custom_header_reaches_the_template_and_the_request_event_as_the_clien
     let fake = fake();
     let stack = start(&fake).await;
     let host = host(&stack);
-    let mut stream = TcpStream::connect(&host).await.unwrap();
-    stream
-        .write_all(get(&host, "X-Custom-Header", "Value").as_bytes())
-        .await
-        .unwrap();
-    let (status, body) = response(&mut stream, &mut Vec::new()).await;
+    let (_, (status, body)) = send_custom_header(&host).await;
     assert_eq!(
         (status, body.as_str()),
         (200, echo("Host, X-Custom-Header", "Value").as_str())
@@ -243,51 +251,33 @@ async fn a_reload_that_starts_reading_header_names_closes_the_connections_not_re
     config.watch = true;
     // Far above the 10 s the test waits for the close: an idle connection past its head
     // deadline would close anyway.
-    config.limits.header_read_timeout = std::time::Duration::from_secs(300);
+    config.limits.header_read_timeout = Duration::from_secs(300);
     let stack = common::start(config).await;
     let host = host(&stack);
 
-    let mut unrecorded = TcpStream::connect(&host).await.unwrap();
-    unrecorded
-        .write_all(get(&host, "X-Custom-Header", "Value").as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(
-        response(&mut unrecorded, &mut Vec::new()).await,
-        (200, r#"{"names": "unread"}"#.to_owned())
-    );
+    let (mut unrecorded, answer) = send_custom_header(&host).await;
+    assert_eq!(answer, (200, r#"{"names": "unread"}"#.to_owned()));
 
     // The definition now reads them: each new connection is recorded from its first
     // request on.
     std::fs::copy(fixture(), &path).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let mut fresh = TcpStream::connect(&host).await.unwrap();
-        fresh
-            .write_all(get(&host, "X-Custom-Header", "Value").as_bytes())
-            .await
-            .unwrap();
-        let answer = response(&mut fresh, &mut Vec::new()).await;
+        let (_, answer) = send_custom_header(&host).await;
         if answer == (200, echo("Host, X-Custom-Header", "Value")) {
             break;
         }
         assert_eq!(answer, (200, r#"{"names": "unread"}"#.to_owned()));
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no reload within 60 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(Instant::now() < deadline, "no reload within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The idle connection accepted before is closed (its next request would have
     // lower-case names): the client reconnects.
     let mut buffer = [0u8; 64];
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        unrecorded.read(&mut buffer),
-    )
-    .await
-    .expect("closed within 10 s")
-    .expect("a clean close");
+    let read = tokio::time::timeout(Duration::from_secs(10), unrecorded.read(&mut buffer))
+        .await
+        .expect("closed within 10 s")
+        .expect("a clean close");
     assert_eq!(read, 0);
     stack.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
