@@ -264,7 +264,13 @@ impl Recorder {
             for (name, value) in headers {
                 d.text.push_str(name.as_str());
                 d.text.push_str(": ");
-                d.text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+                // Lossy only for a value that is not UTF-8 (none the gateway sets):
+                // `from_utf8` checks a word at a time, `from_utf8_lossy` walks chunk by
+                // chunk (~2% of a cached request, callgrind).
+                match std::str::from_utf8(value.as_bytes()) {
+                    Ok(text) => d.text.push_str(text),
+                    Err(_) => d.text.push_str(&String::from_utf8_lossy(value.as_bytes())),
+                }
                 d.text.push('\n');
             }
             d.response_headers = d.span_from(start);
